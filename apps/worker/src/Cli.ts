@@ -1,0 +1,212 @@
+/**
+ * The `flex-worker` command line: `cancel`, `report` and `sweep`.
+ */
+
+import { existsSync } from "node:fs"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import { PaymentIntentStatus } from "@flex/domain"
+import { FlexClient } from "@flex/http"
+import * as Chunk from "effect/Chunk"
+import * as Console from "effect/Console"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { ApiRateLimiter } from "./ApiRateLimiter.js"
+import * as Batch from "./Batch.js"
+import * as Engine from "./Engine.js"
+import * as Input from "./Input.js"
+import * as Progress from "./Progress.js"
+import * as Report from "./Report.js"
+import * as Store from "./Store.js"
+import * as Worker from "./Worker.js"
+
+const store = Options.text("store").pipe(
+  Options.withDefault(Engine.defaultStore),
+  Options.withDescription("The SQLite store (created if missing). One worker process per store.")
+)
+const rate = Options.integer("rate").pipe(
+  Options.withDefault(25),
+  Options.withDescription("Flex API calls per second, counting every call of every in-flight request.")
+)
+const concurrency = Options.integer("concurrency").pipe(
+  Options.withDefault(16),
+  Options.withDescription("Requests in flight at once.")
+)
+const json = Options.boolean("json").pipe(
+  Options.withDescription("Print exactly one JSON object on stdout instead of the text report.")
+)
+const retryGaveUp = Options.boolean("retry-gave-up").pipe(
+  Options.withDescription("Run again the requests whose stored outcome is GaveUp (others keep their outcome).")
+)
+
+const checkPositive = (name: string, n: number) =>
+  n >= 1 ? Effect.void : Effect.fail(new Report.InputError({ message: `--${name} must be at least 1, got ${n}` }))
+
+const print = (report: Report.Report, asJson: boolean) =>
+  Console.log(asJson ? JSON.stringify(Report.toJson(report)) : Report.toText(report))
+
+const progressMode = (asJson: boolean): "bar" | "lines" | "off" =>
+  asJson ? "off" : process.stderr.isTTY ? "bar" : "lines"
+
+const runBatch = <R>(
+  inputs: Stream.Stream<Batch.Input, Report.InputError, R>,
+  total: number,
+  options: { store: string; rate: number; concurrency: number; json: boolean; retryGaveUp: boolean }
+) =>
+  Effect.gen(function* () {
+    yield* checkPositive("rate", options.rate)
+    yield* checkPositive("concurrency", options.concurrency)
+    const progress = Progress.make(total, progressMode(options.json))
+    const report = yield* Batch.run(inputs, {
+      concurrency: options.concurrency,
+      retryGaveUp: options.retryGaveUp,
+      onOutcome: (done) => progress.tick(done),
+      onInvalid: (input) => {
+        if (!options.json) process.stderr.write(`skipped ${input.problem}\n`)
+      }
+    }).pipe(Effect.provide(Worker.layer({ store: options.store, rate: options.rate })))
+    progress.finish()
+    yield* print(report, options.json)
+  })
+
+const cancel = Command.make(
+  "cancel",
+  {
+    ids: Args.text({ name: "ID" }).pipe(Args.repeated, Args.withDescription("Payment intent IDs (fpi_…).")),
+    file: Options.text("file").pipe(
+      Options.optional,
+      Options.withDescription("A file of IDs, one per line, or a CSV with a payment_intent_id column (and reason).")
+    ),
+    store,
+    rate,
+    concurrency,
+    json,
+    retryGaveUp
+  },
+  (options) =>
+    Effect.gen(function* () {
+      const fileInputs = Option.match(options.file, { onNone: () => Stream.empty, onSome: Input.fromFile })
+      const fileCount = Option.isSome(options.file) ? yield* Input.count(options.file.value) : 0
+      yield* runBatch(Stream.concat(Input.fromArgs(options.ids), fileInputs), options.ids.length + fileCount, options)
+    })
+).pipe(Command.withDescription("Cancel payment intents: each ends in exactly one recorded outcome."))
+
+const report = Command.make("report", { store, json }, (options) =>
+  Effect.gen(function* () {
+    if (!existsSync(options.store)) {
+      return yield* Effect.fail(new Report.InputError({ message: `No store at ${options.store} (pass --store)` }))
+    }
+    const rows = yield* Effect.flatMap(Store.Store, (s) => s.all).pipe(
+      Effect.provide(Store.layer.pipe(Layer.provide(SqliteClient.layer({ filename: options.store }))))
+    )
+    const result = Report.empty()
+    for (const row of rows) Report.add(result, row.outcome)
+    yield* print(result, options.json)
+  })
+).pipe(Command.withDescription("Report every outcome in the store."))
+
+const parseAge = (text: string): Option.Option<Duration.Duration> => {
+  const short = /^(\d+(?:\.\d+)?)\s*(d|h|m|s)$/.exec(text.trim())
+  if (short !== null) {
+    const n = Number(short[1])
+    const unit = { d: Duration.days, h: Duration.hours, m: Duration.minutes, s: Duration.seconds }[
+      short[2] as "d" | "h" | "m" | "s"
+    ]
+    return Option.some(unit(n))
+  }
+  return Duration.decodeUnknown(text)
+}
+
+const sweep = Command.make(
+  "sweep",
+  {
+    olderThan: Options.text("older-than").pipe(
+      Options.withDescription("Only intents created longer ago than this: 6d, 12h, 30m, 90s.")
+    ),
+    status: Options.choice("status", PaymentIntentStatus.statuses).pipe(
+      Options.repeated,
+      Options.withDescription("Statuses to cancel (repeatable). Default: requires_capture, requires_payment_method.")
+    ),
+    dryRun: Options.boolean("dry-run").pipe(Options.withDescription("List what would be canceled; cancel nothing.")),
+    store,
+    rate,
+    concurrency,
+    json
+  },
+  (options) =>
+    Effect.gen(function* () {
+      const age = parseAge(options.olderThan)
+      if (Option.isNone(age)) {
+        return yield* Effect.fail(
+          new Report.InputError({
+            message: `--older-than must be a duration such as 6d or 12h, got ${options.olderThan}`
+          })
+        )
+      }
+      const statuses = new Set<string>(
+        options.status.length > 0 ? options.status : ["requires_capture", "requires_payment_method"]
+      )
+      const cutoff = DateTime.subtractDuration(yield* DateTime.now, age.value)
+      // Page through every intent ourselves, each page under the same rate limit as the cancels.
+      const candidates = Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
+        Effect.gen(function* () {
+          const client = yield* FlexClient.FlexClient
+          yield* Effect.flatMap(ApiRateLimiter, (l) => l.take)
+          const page = yield* client.paymentIntents.list({ limit: 100, starting_after: cursor })
+          const last = page[page.length - 1]
+          return [
+            Chunk.unsafeFromArray([...page]),
+            page.length < 100 || last === undefined ? Option.none() : Option.some(last.payment_intent_id)
+          ] as const
+        })
+      ).pipe(
+        Stream.filter(
+          (intent) =>
+            statuses.has(intent.status) &&
+            DateTime.lessThan(intent.created_at, cutoff) &&
+            PaymentIntentStatus.cancelability(intent.status)._tag === "Cancelable"
+        )
+      )
+      if (options.dryRun) {
+        const found = yield* Stream.runCollect(candidates).pipe(
+          Effect.provide(Worker.flexLayer({ rate: options.rate }))
+        )
+        const list = Chunk.toReadonlyArray(found).map((intent) => ({
+          payment_intent_id: intent.payment_intent_id,
+          status: intent.status,
+          amount: intent.amount,
+          created_at: DateTime.formatIso(intent.created_at)
+        }))
+        yield* Console.log(
+          options.json
+            ? JSON.stringify({ would_cancel: list })
+            : [
+                `Would cancel ${list.length} intents:`,
+                ...list.map((i) => `  ${i.payment_intent_id}  ${i.status}  ${i.created_at}`)
+              ].join("\n")
+        )
+        return
+      }
+      const inputs = candidates.pipe(
+        Stream.zipWithIndex,
+        Stream.map(
+          ([intent, i]): Batch.Input => ({ _tag: "Intent", line: i + 1, paymentIntentId: intent.payment_intent_id })
+        ),
+        Stream.mapError((error) => new Report.InputError({ message: `Listing intents failed: ${error.message}` }))
+      )
+      yield* runBatch(inputs, 0, { ...options, retryGaveUp: false })
+    })
+).pipe(Command.withDescription("Cancel every cancelable intent older than a duration (lists them with --dry-run)."))
+
+export const command = Command.make("flex-worker").pipe(
+  Command.withDescription("Cancel Flex payment intents durably."),
+  Command.withSubcommands([cancel, report, sweep])
+)
+
+export const run = Command.run(command, { name: "flex-worker", version: "0.1.0" })

@@ -1,0 +1,93 @@
+/**
+ * The report a batch (or the whole store) ends in: counts per outcome, the amount released, and the
+ * intents that need a person.
+ */
+import { Money } from "@flex/domain"
+import * as Data from "effect/Data"
+import * as Outcome from "./Outcome.js"
+
+export class InputError extends Data.TaggedError("InputError")<{ readonly message: string }> {}
+
+export interface Report {
+  total: number
+  outcomes: Record<Outcome.Tag, number>
+  amountReleased: number
+  apiCalls: number
+  resubmitted: number
+  duplicates: number
+  readonly invalidLines: Array<{ readonly line: number; readonly text: string; readonly problem: string }>
+  readonly needsAttention: Array<{
+    readonly paymentIntentId: string
+    readonly outcome: Outcome.Tag
+    readonly reason: string
+  }>
+}
+
+export const empty = (): Report => ({
+  total: 0,
+  outcomes: { Canceled: 0, AlreadyCanceled: 0, NotCancelable: 0, NotFound: 0, Rejected: 0, GaveUp: 0 },
+  amountReleased: 0,
+  apiCalls: 0,
+  resubmitted: 0,
+  duplicates: 0,
+  invalidLines: [],
+  needsAttention: []
+})
+
+export const add = (report: Report, outcome: Outcome.Outcome, countCalls = true): void => {
+  report.total++
+  report.outcomes[outcome._tag]++
+  report.amountReleased += Outcome.amountReleased(outcome)
+  if (countCalls) report.apiCalls += outcome.apiCalls
+  if (Outcome.needsAttention(outcome)) {
+    report.needsAttention.push({
+      paymentIntentId: outcome.paymentIntentId,
+      outcome: outcome._tag,
+      reason: Outcome.reasonOf(outcome)
+    })
+  }
+}
+
+/** Every request ended in an outcome and no input line was rejected. */
+export const isClean = (report: Report): boolean => report.invalidLines.length === 0
+
+/** The `--json` form: exactly one object. */
+export const toJson = (report: Report) => ({
+  total: report.total,
+  outcomes: Object.fromEntries(Outcome.tags.map((tag) => [Outcome.key[tag], report.outcomes[tag]])),
+  amount_released: report.amountReleased,
+  api_calls: report.apiCalls,
+  invalid_lines: report.invalidLines.map((l) => ({ line: l.line, problem: l.problem })),
+  needs_attention: report.needsAttention.map((n) => ({
+    payment_intent_id: n.paymentIntentId,
+    outcome: Outcome.key[n.outcome],
+    reason: n.reason
+  }))
+})
+
+/** The human form. */
+export const toText = (report: Report): string => {
+  const lines: Array<string> = []
+  const width = Math.max(...Outcome.tags.map((t) => Outcome.key[t].length))
+  lines.push(
+    `Requests: ${report.total}${report.resubmitted > 0 ? ` (${report.resubmitted} already had an outcome: no API call)` : ""}`
+  )
+  for (const tag of Outcome.tags) lines.push(`  ${Outcome.key[tag].padEnd(width)}  ${report.outcomes[tag]}`)
+  lines.push(`Amount released: ${Money.format(Money.cents(report.amountReleased))}`)
+  lines.push(`API calls: ${report.apiCalls}`)
+  if (report.duplicates > 0) lines.push(`Duplicate lines collapsed: ${report.duplicates}`)
+  if (report.invalidLines.length > 0) {
+    lines.push(`Invalid input lines: ${report.invalidLines.length}`)
+    for (const l of report.invalidLines.slice(0, 50)) lines.push(`  ${l.problem}`)
+    if (report.invalidLines.length > 50) lines.push(`  … and ${report.invalidLines.length - 50} more (see --json)`)
+  }
+  if (report.needsAttention.length > 0) {
+    lines.push(`Needs attention: ${report.needsAttention.length}`)
+    for (const n of report.needsAttention.slice(0, 100)) {
+      lines.push(`  ${n.paymentIntentId}  ${Outcome.key[n.outcome]}  ${n.reason}`)
+    }
+    if (report.needsAttention.length > 100)
+      lines.push(`  … and ${report.needsAttention.length - 100} more (see --json)`)
+  }
+  return lines.join("\n")
+}

@@ -1,0 +1,180 @@
+/**
+ * The worker's own tables, next to the engine's: requests as they were accepted, the marker of each
+ * cancel attempt that started (so a re-run after a crash reads before it cancels again), and one
+ * outcome row per request. Plain SQL that runs on SQLite and PostgreSQL alike.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type { CancelRequest } from "./CancelRequest.js"
+import * as Outcome from "./Outcome.js"
+
+export interface StoredOutcome {
+  readonly requestId: string
+  readonly outcome: Outcome.Outcome
+  readonly recordedAt: string
+}
+
+export interface Service {
+  /** Records a request; returns the stored one (an existing request keeps its generation and reason). */
+  readonly accept: (request: CancelRequest) => Effect.Effect<CancelRequest, SqlError>
+  readonly outcome: (requestId: string) => Effect.Effect<Option.Option<Outcome.Outcome>, SqlError>
+  /** Inserts the outcome unless the request has one already; returns the stored one. */
+  readonly record: (requestId: string, outcome: Outcome.Outcome) => Effect.Effect<Outcome.Outcome, SqlError>
+  /** Marks a cancel attempt as started; true when it had been started before (a re-run). */
+  readonly markAttempt: (requestId: string, generation: number, attempt: number) => Effect.Effect<boolean, SqlError>
+  /** Requests without an outcome. */
+  readonly pending: Effect.Effect<ReadonlyArray<CancelRequest>, SqlError>
+  /** Moves a GaveUp request to its next generation, so it runs again; false when it had no GaveUp outcome. */
+  readonly retryGaveUp: (requestId: string) => Effect.Effect<Option.Option<CancelRequest>, SqlError>
+  readonly all: Effect.Effect<ReadonlyArray<StoredOutcome>, SqlError>
+  readonly counts: Effect.Effect<{ readonly requests: number; readonly outcomes: number }, SqlError>
+}
+
+export class Store extends Context.Tag("@flex/worker/Store")<Store, Service>() {}
+
+const encodeOutcome = Schema.encodeSync(Schema.parseJson(Outcome.Outcome))
+const decodeOutcome = Schema.decodeSync(Schema.parseJson(Outcome.Outcome))
+
+export const migrate = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS cancellation_requests (
+    request_id TEXT PRIMARY KEY,
+    payment_intent_id TEXT NOT NULL,
+    reason TEXT,
+    generation INTEGER NOT NULL DEFAULT 0,
+    accepted_at TEXT NOT NULL
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS cancellation_attempts (
+    request_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    PRIMARY KEY (request_id, generation, attempt)
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS cancellation_outcomes (
+    request_id TEXT PRIMARY KEY,
+    payment_intent_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    intent_status TEXT,
+    amount_released BIGINT NOT NULL,
+    attempts INTEGER NOT NULL,
+    api_calls INTEGER NOT NULL,
+    reason TEXT,
+    detail TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS cancellation_outcomes_superseded (
+    request_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (request_id, generation)
+  )`
+})
+
+interface RequestRow {
+  readonly request_id: string
+  readonly payment_intent_id: string
+  readonly reason: string | null
+  readonly generation: number | string
+}
+
+const toRequest = (row: RequestRow): CancelRequest => ({
+  requestId: row.request_id,
+  paymentIntentId: row.payment_intent_id,
+  ...(row.reason === null ? {} : { reason: row.reason }),
+  generation: Number(row.generation)
+})
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* migrate
+  const now = () => new Date().toISOString()
+
+  const find = (requestId: string) =>
+    Effect.map(
+      sql<RequestRow>`SELECT request_id, payment_intent_id, reason, generation FROM cancellation_requests WHERE request_id = ${requestId}`,
+      (rows) => Option.map(Option.fromNullable(rows[0]), toRequest)
+    )
+
+  const outcome: Service["outcome"] = (requestId) =>
+    Effect.map(
+      sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes WHERE request_id = ${requestId}`,
+      (rows) => Option.map(Option.fromNullable(rows[0]), (row) => decodeOutcome(row.detail))
+    )
+
+  const service: Service = {
+    accept: (request) =>
+      Effect.gen(function* () {
+        yield* sql`INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, accepted_at)
+          VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, ${request.generation}, ${now()})
+          ON CONFLICT (request_id) DO NOTHING`
+        return Option.getOrElse(yield* find(request.requestId), () => request)
+      }),
+    outcome,
+    record: (requestId, value) =>
+      Effect.gen(function* () {
+        const status = "status" in value ? (value.status ?? null) : null
+        const reason = Outcome.reasonOf(value)
+        yield* sql`INSERT INTO cancellation_outcomes
+          (request_id, payment_intent_id, outcome, intent_status, amount_released, attempts, api_calls, reason, detail, recorded_at)
+          VALUES (${requestId}, ${value.paymentIntentId}, ${value._tag}, ${status}, ${Outcome.amountReleased(value)},
+            ${value.attempts}, ${value.apiCalls}, ${reason === "" ? null : reason}, ${encodeOutcome(value)}, ${now()})
+          ON CONFLICT (request_id) DO NOTHING`
+        return Option.getOrElse(yield* outcome(requestId), () => value)
+      }),
+    markAttempt: (requestId, generation, attempt) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<{ n: number }>`SELECT 1 AS n FROM cancellation_attempts
+          WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`
+        if (rows.length > 0) return true
+        yield* sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at)
+          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}) ON CONFLICT DO NOTHING`
+        return false
+      }),
+    pending: Effect.map(
+      sql<RequestRow>`SELECT r.request_id, r.payment_intent_id, r.reason, r.generation FROM cancellation_requests r
+        WHERE NOT EXISTS (SELECT 1 FROM cancellation_outcomes o WHERE o.request_id = r.request_id)
+        ORDER BY r.accepted_at, r.request_id`,
+      (rows) => rows.map(toRequest)
+    ),
+    retryGaveUp: (requestId) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          const request = yield* find(requestId)
+          const rows = yield* sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes
+            WHERE request_id = ${requestId} AND outcome = 'GaveUp'`
+          if (Option.isNone(request) || rows.length === 0) return Option.none()
+          yield* sql`INSERT INTO cancellation_outcomes_superseded (request_id, generation, detail, recorded_at)
+            VALUES (${requestId}, ${request.value.generation}, ${rows[0]!.detail}, ${now()}) ON CONFLICT DO NOTHING`
+          yield* sql`DELETE FROM cancellation_outcomes WHERE request_id = ${requestId}`
+          yield* sql`UPDATE cancellation_requests SET generation = generation + 1 WHERE request_id = ${requestId}`
+          return Option.some({ ...request.value, generation: request.value.generation + 1 })
+        })
+      ),
+    all: Effect.map(
+      sql<{ request_id: string; detail: string; recorded_at: string }>`SELECT request_id, detail, recorded_at
+        FROM cancellation_outcomes ORDER BY recorded_at, request_id`,
+      (rows) =>
+        rows.map((row) => ({
+          requestId: row.request_id,
+          outcome: decodeOutcome(row.detail),
+          recordedAt: row.recorded_at
+        }))
+    ),
+    counts: Effect.map(
+      sql<{ requests: number | string; outcomes: number | string }>`SELECT
+        (SELECT COUNT(*) FROM cancellation_requests) AS requests,
+        (SELECT COUNT(*) FROM cancellation_outcomes) AS outcomes`,
+      (rows) => ({ requests: Number(rows[0]?.requests ?? 0), outcomes: Number(rows[0]?.outcomes ?? 0) })
+    )
+  }
+  return service
+})
+
+export const layer: Layer.Layer<Store, SqlError, SqlClient.SqlClient> = Layer.effect(Store, make)

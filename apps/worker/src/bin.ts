@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * `flex-worker`: exit codes are 0 when every request reached an outcome, 2 for usage, configuration
+ * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, store in use), 130/143 when
+ * interrupted by SIGINT/SIGTERM (pending requests resume on the next start), 1 for anything else.
+ * Errors are one line on stderr, never a stack trace, never a secret.
+ */
+import * as ValidationError from "@effect/cli/ValidationError"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Cli from "./Cli.js"
+
+let signal: "SIGINT" | "SIGTERM" | undefined
+process.once("SIGINT", () => {
+  signal = "SIGINT"
+})
+process.once("SIGTERM", () => {
+  signal = "SIGTERM"
+})
+
+const usage = (error: unknown): boolean =>
+  ValidationError.isValidationError(error) ||
+  ConfigError.isConfigError(error) ||
+  (typeof error === "object" &&
+    error !== null &&
+    ["InputError", "StoreLocked", "StoreUnavailable"].includes((error as { _tag?: string })._tag ?? ""))
+
+const describe = (error: unknown): string => {
+  if (ConfigError.isConfigError(error)) return `configuration error: ${String(error)}`
+  if (error instanceof Error) return error.message
+  return String(error)
+}
+
+const level = process.env.FLEX_WORKER_LOG_LEVEL
+const logLevel =
+  LogLevel.allLevels.find((l) => l.label.toLowerCase() === (level ?? "warning").toLowerCase()) ?? LogLevel.Warning
+// Logs go to stderr, so stdout carries only the report (exactly one JSON object with --json).
+const logger = Logger.replace(
+  Logger.defaultLogger,
+  Logger.withConsoleError(process.stderr.isTTY ? Logger.prettyLoggerDefault : Logger.jsonLogger)
+)
+
+const main = Cli.run(process.argv).pipe(
+  Effect.provide(Layer.merge(NodeContext.layer, logger)),
+  Logger.withMinimumLogLevel(logLevel)
+)
+
+NodeRuntime.runMain(main, {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => {
+    if (Exit.isSuccess(exit)) return onExit(0)
+    if (Cause.isInterruptedOnly(exit.cause) || signal !== undefined) {
+      process.stderr.write(
+        `flex-worker: interrupted (${signal ?? "interrupt"}); pending requests resume on the next start\n`
+      )
+      return onExit(signal === "SIGTERM" ? 143 : 130)
+    }
+    const failure = Cause.failureOption(exit.cause)
+    if (failure._tag === "Some") {
+      const error = failure.value
+      // @effect/cli has already printed its usage message for validation errors.
+      if (!ValidationError.isValidationError(error)) process.stderr.write(`flex-worker: ${describe(error)}\n`)
+      return onExit(usage(error) ? 2 : 1)
+    }
+    const defect = Cause.squash(exit.cause)
+    process.stderr.write(`flex-worker: unexpected error: ${describe(defect)}\n`)
+    return onExit(1)
+  }
+})

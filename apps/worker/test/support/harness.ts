@@ -1,0 +1,38 @@
+/**
+ * Test harness: a real sandbox on 127.0.0.1 and the worker on a real SQLite file in a temp directory.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as Path from "node:path"
+import { FlexClient } from "@flex/http"
+import type { Sandbox } from "@flex/sandbox"
+import { Duration, Effect, Layer, Redacted } from "effect"
+import * as CancelWorkflow from "../../src/CancelWorkflow.js"
+import * as Worker from "../../src/Worker.js"
+
+export const tempStore = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(Path.join(tmpdir(), "flex-worker-test-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+).pipe(Effect.map((dir) => Path.join(dir, "worker.sqlite")))
+
+/** Fast flow settings for tests: short backoffs so fault scenarios finish in seconds. */
+export const fastFlow = Layer.succeed(CancelWorkflow.FlowSettings, {
+  maxAttempts: 12,
+  maxReads: 6,
+  baseDelay: Duration.millis(20),
+  maxDelay: Duration.millis(200)
+})
+
+export const workerLayer = (sandbox: Sandbox.SandboxHandle, store: string, rate = 1000) =>
+  Worker.layer({
+    store,
+    rate,
+    flex: FlexClient.layer({
+      apiKey: Redacted.make(sandbox.apiKey),
+      baseUrl: sandbox.url,
+      timeout: Duration.seconds(2),
+      retryPolicy: { initialDelay: Duration.millis(10), maxDelay: Duration.millis(50) }
+    }),
+    settings: fastFlow
+  })
