@@ -1,9 +1,15 @@
 /**
- * A batch of cancellations: read inputs as a stream, validate them, collapse duplicates, skip requests
- * that already have an outcome, run the rest through the workflow with bounded concurrency, and total
- * up a report. Requests left pending by an earlier run (a crash, an interrupted batch) join the batch.
+ * A batch of cancellations, in two phases.
+ *
+ * Intake stores every input before any work starts (in chunks, one transaction each): bad lines are
+ * reported, duplicates within the batch collapse to one request, and a request that already has an
+ * outcome keeps it without another API call. Then every request without an outcome (this batch's, and
+ * any an earlier run left pending) runs through the workflow, oldest first, with bounded concurrency.
+ * Both phases stream, so a file of any size needs no more memory than a chunk.
  */
+import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -11,7 +17,7 @@ import * as CancelRequest from "./CancelRequest.js"
 import * as CancelWorkflow from "./CancelWorkflow.js"
 import type * as Outcome from "./Outcome.js"
 import * as Report from "./Report.js"
-import { Store } from "./Store.js"
+import { type PendingCursor, Store } from "./Store.js"
 
 export type Input =
   | { readonly _tag: "Intent"; readonly line: number; readonly paymentIntentId: string; readonly reason?: string }
@@ -21,74 +27,68 @@ export interface Options {
   readonly concurrency: number
   /** Run requests whose stored outcome is GaveUp again, as a new generation. */
   readonly retryGaveUp: boolean
-  /** Called after each request reaches its outcome (progress display). */
+  /** Called once intake is done, with the number of requests about to run. */
+  readonly onPending?: (pending: number) => void
+  /** Called after each request that ran reaches its outcome. */
   readonly onOutcome?: (done: number, outcome: Outcome.Outcome) => void
   /** Called for each rejected input line. */
   readonly onInvalid?: (input: Extract<Input, { _tag: "Invalid" }>) => void
 }
 
+const chunkSize = 500
+
 export const run = <R>(
   inputs: Stream.Stream<Input, Report.InputError, R>,
   options: Options
-): Effect.Effect<
-  Report.Report,
-  Report.InputError | import("@effect/sql/SqlError").SqlError,
-  Store | WorkflowEngine | R
-> =>
+): Effect.Effect<Report.Report, Report.InputError | SqlError, Store | WorkflowEngine | R> =>
   Effect.gen(function* () {
     const store = yield* Store
     const report = Report.empty()
-    const seen = new Set<string>()
-    let done = 0
+    const batch = crypto.randomUUID()
 
-    const settle = (request: CancelRequest.CancelRequest) =>
-      Effect.gen(function* () {
-        const stored = yield* store.outcome(request.requestId)
-        let outcome: Outcome.Outcome
-        let fresh = true
-        if (Option.isSome(stored) && !(options.retryGaveUp && stored.value._tag === "GaveUp")) {
-          // Submitted before: its outcome stands, and no API call is made.
-          outcome = stored.value
-          fresh = false
-          report.resubmitted++
-        } else {
-          let current = yield* store.accept(request)
-          if (Option.isSome(stored)) {
-            current = Option.getOrElse(yield* store.retryGaveUp(request.requestId), () => current)
-          }
-          outcome = yield* CancelWorkflow.CancelPaymentIntent.execute(current)
-        }
-        Report.add(report, outcome, fresh)
-        done++
-        options.onOutcome?.(done, outcome)
-      })
-
-    const fresh = inputs.pipe(
+    yield* inputs.pipe(
       Stream.filterMap((input) => {
-        if (input._tag === "Invalid") {
-          report.invalidLines.push({ line: input.line, text: input.text, problem: input.problem })
-          options.onInvalid?.(input)
-          return Option.none()
-        }
-        const request = CancelRequest.make(input.paymentIntentId, input.reason)
-        // Duplicates collapse to one request (the same intent in any letter case).
-        if (seen.has(request.requestId)) {
-          report.duplicates++
-          return Option.none()
-        }
-        seen.add(request.requestId)
-        return Option.some(request)
+        if (input._tag === "Intent") return Option.some(CancelRequest.make(input.paymentIntentId, input.reason))
+        report.invalidLines.push({ line: input.line, text: input.text, problem: input.problem })
+        options.onInvalid?.(input)
+        return Option.none()
+      }),
+      Stream.grouped(chunkSize),
+      Stream.mapEffect((chunk) =>
+        Effect.map(store.intake(Chunk.toReadonlyArray(chunk), batch, options.retryGaveUp), (results) => {
+          for (const result of results) {
+            if (result._tag === "Duplicate") report.duplicates++
+            else if (result._tag === "Done") {
+              // Submitted before: its outcome stands, and no API call is made.
+              report.resubmitted++
+              Report.add(report, result.outcome, false)
+            }
+          }
+        })
+      ),
+      Stream.runDrain
+    )
+
+    const counts = yield* store.counts
+    options.onPending?.(counts.requests - counts.outcomes)
+    let done = 0
+    const pending = Stream.paginateChunkEffect(undefined as PendingCursor | undefined, (cursor) =>
+      Effect.map(store.pendingPage(cursor, chunkSize), (page) => {
+        const last = page[page.length - 1]
+        const next = page.length < chunkSize || last === undefined ? Option.none() : Option.some(last.cursor)
+        return [Chunk.unsafeFromArray(page.map(({ cursor: _, ...request }) => request)), next] as const
       })
     )
-    const pending = Stream.fromIterableEffect(store.pending).pipe(
-      Stream.filter((request) => {
-        if (seen.has(request.requestId)) return false
-        seen.add(request.requestId)
-        return true
-      })
-    )
-    yield* Stream.concat(fresh, pending).pipe(
-      Stream.mapEffect(settle, { concurrency: options.concurrency, unordered: true }),
+    yield* pending.pipe(
+      Stream.mapEffect(
+        (request) =>
+          Effect.map(CancelWorkflow.CancelPaymentIntent.execute(request), (outcome) => {
+            Report.add(report, outcome)
+            done++
+            options.onOutcome?.(done, outcome)
+          }),
+        { concurrency: options.concurrency, unordered: true }
+      ),
       Stream.runDrain
     )
     return report

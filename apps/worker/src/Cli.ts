@@ -56,16 +56,18 @@ const progressMode = (asJson: boolean): "bar" | "lines" | "off" =>
 
 const runBatch = <R>(
   inputs: Stream.Stream<Batch.Input, Report.InputError, R>,
-  total: number,
   options: { store: string; rate: number; concurrency: number; json: boolean; retryGaveUp: boolean }
 ) =>
   Effect.gen(function* () {
     yield* checkPositive("rate", options.rate)
     yield* checkPositive("concurrency", options.concurrency)
-    const progress = Progress.make(total, progressMode(options.json))
+    let progress = Progress.make(0, "off")
     const report = yield* Batch.run(inputs, {
       concurrency: options.concurrency,
       retryGaveUp: options.retryGaveUp,
+      onPending: (pending) => {
+        progress = Progress.make(pending, progressMode(options.json))
+      },
       onOutcome: (done) => progress.tick(done),
       onInvalid: (input) => {
         if (!options.json) process.stderr.write(`skipped ${input.problem}\n`)
@@ -91,9 +93,12 @@ const cancel = Command.make(
   },
   (options) =>
     Effect.gen(function* () {
+      // @effect/cli takes an unknown flag for an argument; an ID never starts with a dash.
+      const flag = options.ids.find((id) => id.startsWith("-"))
+      if (flag !== undefined)
+        return yield* Effect.fail(new Report.InputError({ message: `unknown option ${flag} (see --help)` }))
       const fileInputs = Option.match(options.file, { onNone: () => Stream.empty, onSome: Input.fromFile })
-      const fileCount = Option.isSome(options.file) ? yield* Input.count(options.file.value) : 0
-      yield* runBatch(Stream.concat(Input.fromArgs(options.ids), fileInputs), options.ids.length + fileCount, options)
+      yield* runBatch(Stream.concat(Input.fromArgs(options.ids), fileInputs), options)
     })
 ).pipe(Command.withDescription("Cancel payment intents: each ends in exactly one recorded outcome."))
 
@@ -200,7 +205,7 @@ const sweep = Command.make(
         ),
         Stream.mapError((error) => new Report.InputError({ message: `Listing intents failed: ${error.message}` }))
       )
-      yield* runBatch(inputs, 0, { ...options, retryGaveUp: false })
+      yield* runBatch(inputs, { ...options, retryGaveUp: false })
     })
 ).pipe(Command.withDescription("Cancel every cancelable intent older than a duration (lists them with --dry-run)."))
 

@@ -19,20 +19,44 @@ export interface StoredOutcome {
   readonly recordedAt: string
 }
 
+/** What intake made of one input. */
+export type Intake =
+  | { readonly _tag: "Accepted" }
+  | { readonly _tag: "Duplicate" }
+  | { readonly _tag: "Done"; readonly outcome: Outcome.Outcome }
+
 export interface Service {
   /** Records a request; returns the stored one (an existing request keeps its generation and reason). */
   readonly accept: (request: CancelRequest) => Effect.Effect<CancelRequest, SqlError>
+  /**
+   * Stores a chunk of requests of batch `batch` in one transaction. A request seen before in the same
+   * batch is a duplicate; one with an outcome is done (unless `retryGaveUp` and it gave up: then it
+   * moves to its next generation and is accepted again); anything else is accepted and pending.
+   */
+  readonly intake: (
+    requests: ReadonlyArray<CancelRequest>,
+    batch: string,
+    retryGaveUp: boolean
+  ) => Effect.Effect<ReadonlyArray<Intake>, SqlError>
+  /** A page of requests without an outcome, in the order they were accepted, after a keyset cursor. */
+  readonly pendingPage: (
+    after: PendingCursor | undefined,
+    limit: number
+  ) => Effect.Effect<ReadonlyArray<CancelRequest & { readonly cursor: PendingCursor }>, SqlError>
   readonly outcome: (requestId: string) => Effect.Effect<Option.Option<Outcome.Outcome>, SqlError>
   /** Inserts the outcome unless the request has one already; returns the stored one. */
   readonly record: (requestId: string, outcome: Outcome.Outcome) => Effect.Effect<Outcome.Outcome, SqlError>
   /** Marks a cancel attempt as started; true when it had been started before (a re-run). */
   readonly markAttempt: (requestId: string, generation: number, attempt: number) => Effect.Effect<boolean, SqlError>
-  /** Requests without an outcome. */
-  readonly pending: Effect.Effect<ReadonlyArray<CancelRequest>, SqlError>
   /** Moves a GaveUp request to its next generation, so it runs again; false when it had no GaveUp outcome. */
   readonly retryGaveUp: (requestId: string) => Effect.Effect<Option.Option<CancelRequest>, SqlError>
   readonly all: Effect.Effect<ReadonlyArray<StoredOutcome>, SqlError>
   readonly counts: Effect.Effect<{ readonly requests: number; readonly outcomes: number }, SqlError>
+}
+
+export interface PendingCursor {
+  readonly acceptedAt: string
+  readonly requestId: string
 }
 
 export class Store extends Context.Tag("@flex/worker/Store")<Store, Service>() {}
@@ -47,8 +71,10 @@ export const migrate = Effect.gen(function* () {
     payment_intent_id TEXT NOT NULL,
     reason TEXT,
     generation INTEGER NOT NULL DEFAULT 0,
+    batch TEXT,
     accepted_at TEXT NOT NULL
   )`
+  yield* sql`CREATE INDEX IF NOT EXISTS cancellation_requests_accepted ON cancellation_requests (accepted_at, request_id)`
   yield* sql`CREATE TABLE IF NOT EXISTS cancellation_attempts (
     request_id TEXT NOT NULL,
     generation INTEGER NOT NULL,
@@ -82,6 +108,8 @@ interface RequestRow {
   readonly payment_intent_id: string
   readonly reason: string | null
   readonly generation: number | string
+  readonly batch?: string | null
+  readonly accepted_at?: string
 }
 
 const toRequest = (row: RequestRow): CancelRequest => ({
@@ -108,7 +136,61 @@ export const make = Effect.gen(function* () {
       (rows) => Option.map(Option.fromNullable(rows[0]), (row) => decodeOutcome(row.detail))
     )
 
+  const retryGaveUp: Service["retryGaveUp"] = (requestId) =>
+    Effect.gen(function* () {
+      const request = yield* find(requestId)
+      const rows = yield* sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes
+        WHERE request_id = ${requestId} AND outcome = 'GaveUp'`
+      if (Option.isNone(request) || rows.length === 0) return Option.none()
+      yield* sql`INSERT INTO cancellation_outcomes_superseded (request_id, generation, detail, recorded_at)
+        VALUES (${requestId}, ${request.value.generation}, ${rows[0]!.detail}, ${now()}) ON CONFLICT DO NOTHING`
+      yield* sql`DELETE FROM cancellation_outcomes WHERE request_id = ${requestId}`
+      yield* sql`UPDATE cancellation_requests SET generation = generation + 1 WHERE request_id = ${requestId}`
+      return Option.some({ ...request.value, generation: request.value.generation + 1 })
+    })
+
+  const intakeOne = (request: CancelRequest, batch: string, retry: boolean) =>
+    Effect.gen(function* () {
+      const rows = yield* sql<{ batch: string | null }>`SELECT batch FROM cancellation_requests
+        WHERE request_id = ${request.requestId}`
+      const existing = rows[0]
+      if (existing === undefined) {
+        yield* sql`INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, batch, accepted_at)
+          VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, 0, ${batch}, ${now()})`
+        return { _tag: "Accepted" } as const
+      }
+      if (existing.batch === batch) return { _tag: "Duplicate" } as const
+      yield* sql`UPDATE cancellation_requests SET batch = ${batch} WHERE request_id = ${request.requestId}`
+      const stored = yield* outcome(request.requestId)
+      if (Option.isNone(stored)) return { _tag: "Accepted" } as const
+      if (retry && stored.value._tag === "GaveUp") {
+        yield* retryGaveUp(request.requestId)
+        return { _tag: "Accepted" } as const
+      }
+      return { _tag: "Done", outcome: stored.value } as const
+    })
+
   const service: Service = {
+    intake: (requests, batch, retry) =>
+      sql.withTransaction(Effect.forEach(requests, (request) => intakeOne(request, batch, retry))),
+    pendingPage: (after, limit) =>
+      Effect.map(
+        after === undefined
+          ? sql<RequestRow>`SELECT r.request_id, r.payment_intent_id, r.reason, r.generation, r.accepted_at
+              FROM cancellation_requests r
+              WHERE NOT EXISTS (SELECT 1 FROM cancellation_outcomes o WHERE o.request_id = r.request_id)
+              ORDER BY r.accepted_at, r.request_id LIMIT ${limit}`
+          : sql<RequestRow>`SELECT r.request_id, r.payment_intent_id, r.reason, r.generation, r.accepted_at
+              FROM cancellation_requests r
+              WHERE NOT EXISTS (SELECT 1 FROM cancellation_outcomes o WHERE o.request_id = r.request_id)
+                AND (r.accepted_at > ${after.acceptedAt} OR (r.accepted_at = ${after.acceptedAt} AND r.request_id > ${after.requestId}))
+              ORDER BY r.accepted_at, r.request_id LIMIT ${limit}`,
+        (rows) =>
+          rows.map((row) => ({
+            ...toRequest(row),
+            cursor: { acceptedAt: row.accepted_at!, requestId: row.request_id }
+          }))
+      ),
     accept: (request) =>
       Effect.gen(function* () {
         yield* sql`INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, accepted_at)
@@ -137,26 +219,7 @@ export const make = Effect.gen(function* () {
           VALUES (${requestId}, ${generation}, ${attempt}, ${now()}) ON CONFLICT DO NOTHING`
         return false
       }),
-    pending: Effect.map(
-      sql<RequestRow>`SELECT r.request_id, r.payment_intent_id, r.reason, r.generation FROM cancellation_requests r
-        WHERE NOT EXISTS (SELECT 1 FROM cancellation_outcomes o WHERE o.request_id = r.request_id)
-        ORDER BY r.accepted_at, r.request_id`,
-      (rows) => rows.map(toRequest)
-    ),
-    retryGaveUp: (requestId) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          const request = yield* find(requestId)
-          const rows = yield* sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes
-            WHERE request_id = ${requestId} AND outcome = 'GaveUp'`
-          if (Option.isNone(request) || rows.length === 0) return Option.none()
-          yield* sql`INSERT INTO cancellation_outcomes_superseded (request_id, generation, detail, recorded_at)
-            VALUES (${requestId}, ${request.value.generation}, ${rows[0]!.detail}, ${now()}) ON CONFLICT DO NOTHING`
-          yield* sql`DELETE FROM cancellation_outcomes WHERE request_id = ${requestId}`
-          yield* sql`UPDATE cancellation_requests SET generation = generation + 1 WHERE request_id = ${requestId}`
-          return Option.some({ ...request.value, generation: request.value.generation + 1 })
-        })
-      ),
+    retryGaveUp: (requestId) => sql.withTransaction(retryGaveUp(requestId)),
     all: Effect.map(
       sql<{ request_id: string; detail: string; recorded_at: string }>`SELECT request_id, detail, recorded_at
         FROM cancellation_outcomes ORDER BY recorded_at, request_id`,

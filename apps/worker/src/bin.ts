@@ -31,8 +31,23 @@ const usage = (error: unknown): boolean =>
     error !== null &&
     ["InputError", "StoreLocked", "StoreUnavailable"].includes((error as { _tag?: string })._tag ?? ""))
 
+/** Config errors as sentences: `FLEX_API_KEY is not set`, or the validation message (never the value). */
+const configMessages = (error: ConfigError.ConfigError): Array<string> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...configMessages(error.left), ...configMessages(error.right)]
+    case "MissingData":
+      return [`${error.path.join(".")} is not set`]
+    case "InvalidData":
+    case "SourceUnavailable":
+    case "Unsupported":
+      return [error.message]
+  }
+}
+
 const describe = (error: unknown): string => {
-  if (ConfigError.isConfigError(error)) return `configuration error: ${String(error)}`
+  if (ConfigError.isConfigError(error)) return `configuration error: ${[...new Set(configMessages(error))].join("; ")}`
   if (error instanceof Error) return error.message
   return String(error)
 }
@@ -64,7 +79,7 @@ NodeRuntime.runMain(main, {
     const failure = Cause.failureOption(exit.cause)
     if (failure._tag === "Some") {
       const error = failure.value
-      // @effect/cli has already printed its usage message for validation errors.
+      // @effect/cli prints its own message for usage errors.
       if (!ValidationError.isValidationError(error)) process.stderr.write(`flex-worker: ${describe(error)}\n`)
       return onExit(usage(error) ? 2 : 1)
     }

@@ -68,3 +68,81 @@ describe("CancelWorkflow on the embedded engine", () => {
     })
   )
 })
+
+describe("CancelWorkflow: the other outcomes", () => {
+  it.scopedLive("processing after every attempt is NotCancelable; a refused key is Rejected", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 9 })
+      const store = yield* tempStore
+      const [processing] = yield* sandbox.createIntents([{ status: "processing" }])
+      const report = yield* Batch.run(inputs([processing!.payment_intent_id]), {
+        concurrency: 1,
+        retryGaveUp: false
+      }).pipe(Effect.provide(workerLayer(sandbox, store)))
+      assert.strictEqual(report.outcomes.NotCancelable, 1)
+      assert.include(report.needsAttention[0]!.reason, "processing")
+      const locked = yield* Sandbox.start({ seed: 9, apiKey: "fsk_test_only_this_one" })
+      const [intent] = yield* locked.createIntents([{ status: "requires_capture" }])
+      const rejected = yield* Batch.run(inputs([intent!.payment_intent_id]), {
+        concurrency: 1,
+        retryGaveUp: false
+      }).pipe(Effect.provide(workerLayer({ ...locked, apiKey: "fsk_test_wrong" }, yield* tempStore)))
+      assert.strictEqual(rejected.outcomes.Rejected, 1)
+      assert.strictEqual(rejected.apiCalls, 1)
+    })
+  )
+
+  it.scopedLive("a 503 storm ends in GaveUp after a confirming read; --retry-gave-up runs it again", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 10 })
+      const store = yield* tempStore
+      const [intent] = yield* sandbox.createIntents([
+        { status: "requires_capture", amount: 700, capture_method: "manual" }
+      ])
+      const id = intent!.payment_intent_id
+      yield* sandbox.setFaults({ cancel: { error_rate: 1, error_statuses: [503] } })
+      const layer = workerLayer(sandbox, store)
+      const first = yield* Batch.run(inputs([id]), { concurrency: 1, retryGaveUp: false }).pipe(Effect.provide(layer))
+      assert.strictEqual(first.outcomes.GaveUp, 1)
+      assert.include(first.needsAttention[0]!.reason, "503")
+      const calls = yield* sandbox.calls
+      // After each ambiguous 503 the worker read the intent before sending again, and it ended on a read.
+      assert.strictEqual(calls[calls.length - 1]!.method, "GET")
+      for (let i = 1; i < calls.length; i++) {
+        if (calls[i]!.method === "POST") assert.strictEqual(calls[i - 1]!.method, "GET", `call ${i} follows a read`)
+      }
+      // Without the flag a resubmission keeps the outcome; with it, the request runs again.
+      const kept = yield* Batch.run(inputs([id]), { concurrency: 1, retryGaveUp: false }).pipe(Effect.provide(layer))
+      assert.strictEqual(kept.outcomes.GaveUp, 1)
+      assert.strictEqual(kept.apiCalls, 0)
+      yield* sandbox.setFaults("none")
+      const retried = yield* Batch.run(inputs([id]), { concurrency: 1, retryGaveUp: true }).pipe(Effect.provide(layer))
+      assert.strictEqual(retried.outcomes.Canceled, 1)
+      assert.strictEqual(retried.amountReleased, 700)
+    })
+  )
+
+  it.scopedLive("--rate holds: the sandbox never sees more calls in a second than the rate", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 12 })
+      const store = yield* tempStore
+      const intents = yield* sandbox.createIntents(
+        Array.from({ length: 45 }, () => ({ status: "requires_capture" as const }))
+      )
+      const rate = 15
+      yield* Batch.run(inputs(intents.map((i) => i.payment_intent_id)), { concurrency: 16, retryGaveUp: false }).pipe(
+        Effect.provide(workerLayer(sandbox, store, rate))
+      )
+      const times = (yield* sandbox.calls).map((c) => Date.parse(c.at)).sort((a, b) => a - b)
+      assert.strictEqual(times.length, 45)
+      let worst = 0
+      for (let i = 0, j = 0; i < times.length; i++) {
+        while (times[i]! - times[j]! >= 1000) j++
+        worst = Math.max(worst, i - j + 1)
+      }
+      // Calls are spaced 1/rate apart; one extra is allowed for clock granularity at the window's edges.
+      assert.isAtMost(worst, rate + 1, `at most ${worst} calls in one second`)
+      assert.isAtLeast(worst, rate - 2, "and the limiter is not needlessly slow")
+    })
+  )
+})

@@ -1,0 +1,172 @@
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as Path from "node:path"
+import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { Sandbox } from "@flex/sandbox"
+import { Effect } from "effect"
+import * as Cli from "./support/cli.js"
+
+beforeAll(() => Cli.ensureBuilt(), 120_000)
+
+const dir = () => mkdtempSync(Path.join(tmpdir(), "flex-cli-"))
+const fast = { FLEX_WORKER_BACKOFF_BASE: "20 millis", FLEX_WORKER_BACKOFF_MAX: "200 millis" }
+const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+describe("flex-worker CLI", () => {
+  it.scopedLive("cancel --json prints exactly one JSON report; report reads the same store", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 21 })
+      const [a, b, c] = yield* sandbox.createIntents([
+        { status: "requires_capture", amount: 2500, capture_method: "manual" },
+        { status: "succeeded" },
+        { status: "canceled" }
+      ])
+      const work = dir()
+      const file = Path.join(work, "ids.csv")
+      writeFileSync(
+        file,
+        `payment_intent_id,reason\n${a!.payment_intent_id},duplicate order\n\n${b!.payment_intent_id},\nnot-an-id,x\n${a!.payment_intent_id},again\n`
+      )
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+      const store = Path.join(work, "store", "w.sqlite")
+      const result = yield* promise(() =>
+        Cli.run(["cancel", c!.payment_intent_id, "--file", file, "--store", store, "--json"], env)
+      )
+      assert.strictEqual(result.code, 0, result.stderr)
+      const report = JSON.parse(result.stdout)
+      assert.deepStrictEqual(report.outcomes, {
+        canceled: 1,
+        already_canceled: 1,
+        not_cancelable: 1,
+        not_found: 0,
+        rejected: 0,
+        gave_up: 0
+      })
+      assert.strictEqual(report.total, 3)
+      assert.strictEqual(report.amount_released, 2500)
+      assert.strictEqual(report.api_calls, 1 + 2 + 2)
+      assert.deepStrictEqual(report.invalid_lines, [{ line: 5, problem: report.invalid_lines[0].problem }])
+      assert.include(report.invalid_lines[0].problem, "line 5")
+      assert.deepStrictEqual(
+        report.needs_attention.map((n: any) => [n.payment_intent_id, n.outcome]),
+        [[b!.payment_intent_id, "not_cancelable"]]
+      )
+      const again = yield* promise(() => Cli.run(["report", "--store", store, "--json"], env))
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.deepStrictEqual(JSON.parse(again.stdout).outcomes, report.outcomes)
+      const text = yield* promise(() => Cli.run(["report", "--store", store], env))
+      assert.include(text.stdout, "Amount released: $25.00")
+    })
+  )
+
+  it.scopedLive("a second process on the same store is refused with a clear message", () =>
+    Effect.gen(function* () {
+      // Slow enough that the first worker is still running when the second starts.
+      const sandbox = yield* Sandbox.start({ seed: 22, faults: { default: { latency: { min_ms: 300, max_ms: 300 } } } })
+      const intents = yield* sandbox.createIntents(
+        Array.from({ length: 8 }, () => ({ status: "requires_capture" as const }))
+      )
+      const store = Path.join(dir(), "w.sqlite")
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+      const first = Cli.start(
+        ["cancel", ...intents.map((i) => i.payment_intent_id), "--store", store, "--rate", "4", "--concurrency", "1"],
+        env
+      )
+      // Wait until the first process has made a call, so it holds the store.
+      for (let i = 0; i < 200 && (yield* sandbox.calls).length === 0; i++) yield* Effect.sleep("50 millis")
+      const second = yield* promise(() => Cli.run(["cancel", intents[0]!.payment_intent_id, "--store", store], env))
+      assert.strictEqual(second.code, 2)
+      assert.include(second.stderr, "Another flex-worker is already using the store")
+      assert.notInclude(second.stderr, "    at ")
+      const done = yield* promise(() => first.done)
+      assert.strictEqual(done.code, 0, done.stderr)
+    })
+  )
+
+  it.scopedLive("SIGTERM mid-batch: exits 143 promptly, and the next start finishes what was pending", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 24, faults: { default: { latency: { min_ms: 50, max_ms: 50 } } } })
+      const intents = yield* sandbox.createIntents(
+        Array.from({ length: 30 }, () => ({ status: "requires_capture" as const }))
+      )
+      const ids = intents.map((i) => i.payment_intent_id)
+      const store = Path.join(dir(), "w.sqlite")
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+      const first = Cli.start(["cancel", ...ids, "--store", store, "--rate", "10", "--json"], env)
+      for (let i = 0; i < 200 && (yield* sandbox.calls).length < 5; i++) yield* Effect.sleep("50 millis")
+      first.child.kill("SIGTERM")
+      const stopped = yield* promise(() => first.done)
+      assert.strictEqual(stopped.code, 143, stopped.stderr)
+      assert.include(stopped.stderr, "resume")
+      const callsAtStop = (yield* sandbox.calls).length
+      assert.isBelow(callsAtStop, 30, "it stopped before the end")
+      // The next start, with no IDs at all, picks up every request that was pending.
+      const second = yield* promise(() => Cli.run(["cancel", "--store", store, "--rate", "100", "--json"], env))
+      assert.strictEqual(second.code, 0, second.stderr)
+      const report = yield* promise(() => Cli.run(["report", "--store", store, "--json"], env))
+      assert.strictEqual(JSON.parse(report.stdout).outcomes.canceled, 30)
+    })
+  )
+
+  it.live("a missing API key, a missing file and bad flags exit 2 with one line, no stack trace", () =>
+    Effect.gen(function* () {
+      const store = Path.join(dir(), "w.sqlite")
+      const noKey = yield* promise(() =>
+        Cli.run(["cancel", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--store", store], { FLEX_BASE_URL: "http://127.0.0.1:9" })
+      )
+      assert.strictEqual(noKey.code, 2)
+      assert.include(noKey.stderr, "FLEX_API_KEY")
+      assert.notInclude(noKey.stderr, "    at ")
+      const badKey = yield* promise(() =>
+        Cli.run(["cancel", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--store", store], { FLEX_API_KEY: "sk_live_LEAKME_123" })
+      )
+      assert.strictEqual(badKey.code, 2)
+      assert.notInclude(badKey.stderr + badKey.stdout, "LEAKME")
+      const noFile = yield* promise(() =>
+        Cli.run(["cancel", "--file", "/nonexistent/ids.txt", "--store", store], { FLEX_API_KEY: "fsk_test_x" })
+      )
+      assert.strictEqual(noFile.code, 2)
+      assert.include(noFile.stderr, "/nonexistent/ids.txt")
+      const badRate = yield* promise(() =>
+        Cli.run(["cancel", "--rate", "0", "--store", store], { FLEX_API_KEY: "fsk_test_x" })
+      )
+      assert.strictEqual(badRate.code, 2)
+      assert.include(badRate.stderr, "--rate")
+      const unknown = yield* promise(() => Cli.run(["cancel", "--bogus"], { FLEX_API_KEY: "fsk_test_x" }))
+      assert.strictEqual(unknown.code, 2)
+      const help = yield* promise(() => Cli.run(["cancel", "--help"], {}))
+      assert.strictEqual(help.code, 0)
+      assert.include(help.stdout, "--file")
+    })
+  )
+
+  it.scopedLive("sweep --dry-run lists old cancelable intents; sweep cancels them", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 23 })
+      const old = new Date(Date.now() - 10 * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z")
+      const recent = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z")
+      const [oldHold, , oldSucceeded] = yield* sandbox.createIntents([
+        { status: "requires_capture", created_at: old },
+        { status: "requires_capture", created_at: recent },
+        { status: "succeeded", created_at: old }
+      ])
+      const store = Path.join(dir(), "w.sqlite")
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+      const dry = yield* promise(() =>
+        Cli.run(["sweep", "--older-than", "6d", "--dry-run", "--json", "--store", store], env)
+      )
+      assert.strictEqual(dry.code, 0, dry.stderr)
+      assert.deepStrictEqual(
+        JSON.parse(dry.stdout).would_cancel.map((i: any) => i.payment_intent_id),
+        [oldHold!.payment_intent_id]
+      )
+      assert.strictEqual((yield* sandbox.calls).filter((c) => c.method === "POST").length, 0)
+      const real = yield* promise(() => Cli.run(["sweep", "--older-than", "6d", "--json", "--store", store], env))
+      assert.strictEqual(real.code, 0, real.stderr)
+      assert.strictEqual(JSON.parse(real.stdout).outcomes.canceled, 1)
+      const posts = (yield* sandbox.calls).filter((c) => c.method === "POST").map((c) => c.path)
+      assert.deepStrictEqual(posts, [`/v1/payment_intents/${oldHold!.payment_intent_id}/cancel`])
+      assert.notInclude(posts.join(), oldSucceeded!.payment_intent_id)
+    })
+  )
+})
