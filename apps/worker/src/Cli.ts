@@ -32,7 +32,7 @@ const store = Options.text("store").pipe(
 )
 const rate = Options.integer("rate").pipe(
   Options.withDefault(25),
-  Options.withDescription("Flex API calls per second, counting every call of every in-flight request.")
+  Options.withDescription("Flex API calls per second, counting every call of every in-flight request (0: no limit).")
 )
 const concurrency = Options.integer("concurrency").pipe(
   Options.withDefault(16),
@@ -45,8 +45,10 @@ const retryGaveUp = Options.boolean("retry-gave-up").pipe(
   Options.withDescription("Run again the requests whose stored outcome is GaveUp (others keep their outcome).")
 )
 
-const checkPositive = (name: string, n: number) =>
-  n >= 1 ? Effect.void : Effect.fail(new Report.InputError({ message: `--${name} must be at least 1, got ${n}` }))
+const checkAtLeast = (name: string, n: number, min: number) =>
+  n >= min
+    ? Effect.void
+    : Effect.fail(new Report.InputError({ message: `--${name} must be at least ${min}, got ${n}` }))
 
 const print = (report: Report.Report, asJson: boolean) =>
   Console.log(asJson ? JSON.stringify(Report.toJson(report)) : Report.toText(report))
@@ -59,8 +61,8 @@ const runBatch = <R>(
   options: { store: string; rate: number; concurrency: number; json: boolean; retryGaveUp: boolean }
 ) =>
   Effect.gen(function* () {
-    yield* checkPositive("rate", options.rate)
-    yield* checkPositive("concurrency", options.concurrency)
+    yield* checkAtLeast("rate", options.rate, 0)
+    yield* checkAtLeast("concurrency", options.concurrency, 1)
     let progress = Progress.make(0, "off")
     const report = yield* Batch.run(inputs, {
       concurrency: options.concurrency,

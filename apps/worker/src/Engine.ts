@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs"
 import * as Path from "node:path"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -27,7 +28,11 @@ export const sqlite = (store: string) => {
       StoreLock.acquire(store)
     )
   )
-  const client = SqliteClient.layer({ filename: store })
+  // WAL with synchronous=NORMAL: a commit survives a crash of the process (kill -9 included); only an
+  // operating-system crash or power loss can lose the last commits. FULL would fsync every message.
+  const client = Layer.effectDiscard(
+    Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(sql`PRAGMA synchronous = NORMAL`))
+  ).pipe(Layer.provideMerge(SqliteClient.layer({ filename: store })))
   const engine = ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(
       SingleRunner.layer({
@@ -37,7 +42,10 @@ export const sqlite = (store: string) => {
           // poll only picks up what a crash left behind, and need not wait the default 10 s.
           entityMessagePollInterval: Duration.seconds(1),
           entityReplyPollInterval: Duration.millis(50),
-          entityTerminationTimeout: Duration.seconds(10)
+          entityTerminationTimeout: Duration.seconds(10),
+          // A finished workflow's entity is not needed again; keeping it a minute (the default) holds
+          // thousands of them in memory during a large batch.
+          entityMaxIdleTime: Duration.seconds(5)
         }
       })
     )

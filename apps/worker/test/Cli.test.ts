@@ -128,7 +128,7 @@ describe("flex-worker CLI", () => {
       assert.strictEqual(noFile.code, 2)
       assert.include(noFile.stderr, "/nonexistent/ids.txt")
       const badRate = yield* promise(() =>
-        Cli.run(["cancel", "--rate", "0", "--store", store], { FLEX_API_KEY: "fsk_test_x" })
+        Cli.run(["cancel", "--rate", "-1", "--store", store], { FLEX_API_KEY: "fsk_test_x" })
       )
       assert.strictEqual(badRate.code, 2)
       assert.include(badRate.stderr, "--rate")
