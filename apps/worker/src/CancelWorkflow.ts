@@ -23,9 +23,11 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Schema from "effect/Schema"
 import { ApiRateLimiter } from "./ApiRateLimiter.js"
 import { CancelRequest } from "./CancelRequest.js"
+import * as Metrics from "./Metrics.js"
 import * as Outcome from "./Outcome.js"
 import { Store } from "./Store.js"
 
@@ -66,6 +68,11 @@ export const settingsConfig = Config.all({
 })
 
 export const settingsLayer = Layer.effect(FlowSettings, settingsConfig)
+
+/** Which runner records an outcome (its runner address in cluster mode), for operators. */
+export class RunnerName extends Context.Reference<RunnerName>()("@flex/worker/RunnerName", {
+  defaultValue: () => "embedded"
+}) {}
 
 const Snapshot = Schema.Struct({
   status: Schema.String,
@@ -132,16 +139,25 @@ const classify = (error: FlexError.FlexError): CallResult => {
   }
 }
 
-/** Runs one API call under the shared rate limit and turns its result into a `CallResult`. */
+/** Runs one API call under the shared rate limit, counts it, and turns its result into a `CallResult`. */
 const call = <E extends FlexError.FlexError>(
   effect: Effect.Effect<PaymentIntent.PaymentIntent, E>
 ): Effect.Effect<CallResult, never, ApiRateLimiter> =>
   Effect.zipRight(
     Effect.flatMap(ApiRateLimiter, (limiter) => limiter.take),
-    Effect.match(effect, {
-      onSuccess: (intent): CallResult => ({ _tag: "Ok", intent: snapshot(intent) }),
-      onFailure: classify
-    })
+    Effect.timed(Effect.either(effect)).pipe(
+      Effect.tap(([elapsed, result]) => {
+        const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
+        return Effect.zipRight(
+          Metric.increment(Metric.tagged(Metrics.apiCalls, "status_class", Metrics.statusClass(status))),
+          Metric.update(Metrics.apiLatency, Duration.toMillis(elapsed) / 1000)
+        )
+      }),
+      Effect.map(
+        ([, result]): CallResult =>
+          result._tag === "Right" ? { _tag: "Ok", intent: snapshot(result.right) } : classify(result.left)
+      )
+    )
   )
 
 export const CancelPaymentIntent = Workflow.make({
@@ -199,7 +215,13 @@ const recordOutcome = (request: CancelRequest, outcome: Outcome.Outcome) =>
   Activity.make({
     name: "RecordOutcome",
     success: Outcome.Outcome,
-    execute: Effect.flatMap(Store, (store) => Effect.orDie(store.record(request.requestId, outcome)))
+    execute: Effect.gen(function* () {
+      const store = yield* Store
+      const runner = yield* RunnerName
+      return yield* Effect.orDie(store.record(request.requestId, outcome, runner))
+    }).pipe(
+      Effect.tap((recorded) => Metric.increment(Metric.tagged(Metrics.outcomes, "outcome", Outcome.key[recorded._tag])))
+    )
   })
 
 const isCancelable = (status: string): boolean =>
@@ -367,5 +389,11 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
 
     const outcome = yield* decide
     return yield* recordOutcome(request, outcome)
-  })
+  }).pipe((run) =>
+    Effect.acquireUseRelease(
+      Metric.increment(Metrics.inFlight),
+      () => run,
+      () => Metric.incrementBy(Metrics.inFlight, -1)
+    )
+  )
 )

@@ -6,23 +6,31 @@ import { existsSync } from "node:fs"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { PaymentIntentStatus } from "@flex/domain"
 import { FlexClient } from "@flex/http"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { ApiRateLimiter } from "./ApiRateLimiter.js"
 import * as Batch from "./Batch.js"
+import * as ClusterEngine from "./ClusterEngine.js"
 import * as Engine from "./Engine.js"
 import * as Input from "./Input.js"
 import * as Progress from "./Progress.js"
 import * as Report from "./Report.js"
+import * as Serve from "./Serve.js"
 import * as Store from "./Store.js"
 import * as Worker from "./Worker.js"
 
@@ -63,6 +71,14 @@ const runBatch = <R>(
   Effect.gen(function* () {
     yield* checkAtLeast("rate", options.rate, 0)
     yield* checkAtLeast("concurrency", options.concurrency, 1)
+    if (ClusterEngine.location(options.store)._tag === "Postgres") {
+      return yield* Effect.fail(
+        new Report.InputError({
+          message:
+            "batches run on the embedded SQLite store; in cluster mode submit them to a runner's HTTP API (POST /cancellations)"
+        })
+      )
+    }
     let progress = Progress.make(0, "off")
     const report = yield* Batch.run(inputs, {
       concurrency: options.concurrency,
@@ -104,18 +120,27 @@ const cancel = Command.make(
     })
 ).pipe(Command.withDescription("Cancel payment intents: each ends in exactly one recorded outcome."))
 
-const report = Command.make("report", { store, json }, (options) =>
-  Effect.gen(function* () {
-    if (!existsSync(options.store)) {
-      return yield* Effect.fail(new Report.InputError({ message: `No store at ${options.store} (pass --store)` }))
-    }
-    const rows = yield* Effect.flatMap(Store.Store, (s) => s.all).pipe(
-      Effect.provide(Store.layer.pipe(Layer.provide(SqliteClient.layer({ filename: options.store }))))
-    )
-    const result = Report.empty()
-    for (const row of rows) Report.add(result, row.outcome)
-    yield* print(result, options.json)
-  })
+const report = Command.make(
+  "report",
+  {
+    store: store.pipe(Options.withFallbackConfig(Config.string("FLEX_WORKER_DATABASE_URL"))),
+    json
+  },
+  (options) =>
+    Effect.gen(function* () {
+      const where = ClusterEngine.location(options.store)
+      if (where._tag === "Sqlite" && !existsSync(where.path)) {
+        return yield* Effect.fail(new Report.InputError({ message: `No store at ${options.store} (pass --store)` }))
+      }
+      const client: Layer.Layer<SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =
+        where._tag === "Sqlite" ? SqliteClient.layer({ filename: where.path }) : PgClient.layer({ url: where.url })
+      const rows = yield* Effect.flatMap(Store.Store, (s) => s.all).pipe(
+        Effect.provide(Store.layer.pipe(Layer.provide(client)))
+      )
+      const result = Report.empty()
+      for (const row of rows) Report.add(result, row.outcome)
+      yield* print(result, options.json)
+    })
 ).pipe(Command.withDescription("Report every outcome in the store."))
 
 const parseAge = (text: string): Option.Option<Duration.Duration> => {
@@ -211,9 +236,65 @@ const sweep = Command.make(
     })
 ).pipe(Command.withDescription("Cancel every cancelable intent older than a duration (lists them with --dry-run)."))
 
+const parseListen = (text: string) => {
+  const match = /^([^\s:]+|\[[^\]]+\]):(\d{1,5})$/.exec(text.trim())
+  const port = match === null ? Number.NaN : Number(match[2])
+  return match !== null && port >= 0 && port < 65536
+    ? Effect.succeed({ host: match[1]!.replace(/^\[|\]$/g, ""), port })
+    : Effect.fail(new Report.InputError({ message: `--listen must be host:port, got ${text}` }))
+}
+
+const serve = Command.make(
+  "serve",
+  {
+    store: Options.text("store").pipe(
+      Options.withFallbackConfig(Config.string("FLEX_WORKER_DATABASE_URL")),
+      Options.withDefault(Engine.defaultStore),
+      Options.withDescription(
+        "A SQLite file (embedded, one process) or a postgres:// URL (cluster mode: any number of runners). Also FLEX_WORKER_DATABASE_URL."
+      )
+    ),
+    listen: Options.text("listen").pipe(
+      Options.withDefault("127.0.0.1:8080"),
+      Options.withDescription("Where the HTTP API listens, host:port (port 0: any free port).")
+    ),
+    runnerAddress: Options.text("runner-address").pipe(
+      Options.withDefault(ClusterEngine.defaultRunnerAddress),
+      Options.withDescription(
+        "Cluster mode: this runner's address, host:port, reachable by the other runners (each runner its own)."
+      )
+    ),
+    rate
+  },
+  (options) =>
+    Effect.gen(function* () {
+      yield* checkAtLeast("rate", options.rate, 0)
+      const listen = yield* parseListen(options.listen)
+      const runnerAddress = yield* ClusterEngine.parseRunnerAddress(options.runnerAddress)
+      const token = yield* Config.redacted("FLEX_WORKER_API_TOKEN").pipe(
+        Config.validate({
+          message: "FLEX_WORKER_API_TOKEN must be at least 16 characters",
+          validation: (t) => Redacted.value(t).length >= 16
+        })
+      )
+      yield* Layer.launch(
+        Serve.layer({
+          store: options.store,
+          host: listen.host,
+          port: listen.port,
+          token,
+          rate: options.rate,
+          runnerAddress
+        })
+      )
+    })
+).pipe(
+  Command.withDescription("Run a worker with the HTTP API (embedded on SQLite, or a cluster runner on PostgreSQL).")
+)
+
 export const command = Command.make("flex-worker").pipe(
   Command.withDescription("Cancel Flex payment intents durably."),
-  Command.withSubcommands([cancel, report, sweep])
+  Command.withSubcommands([cancel, report, sweep, serve])
 )
 
 export const run = Command.run(command, { name: "flex-worker", version: "0.1.0" })

@@ -25,7 +25,30 @@ export type Intake =
   | { readonly _tag: "Duplicate" }
   | { readonly _tag: "Done"; readonly outcome: Outcome.Outcome }
 
+/** A request as the HTTP API shows it. */
+export interface RequestState {
+  readonly request: CancelRequest
+  readonly acceptedAt: string
+  readonly outcome: Option.Option<{
+    readonly outcome: Outcome.Outcome
+    readonly recordedAt: string
+    readonly recordedBy: string | null
+  }>
+}
+
+/** What submitting one request made of it. */
+export type Submitted =
+  | { readonly _tag: "New"; readonly request: CancelRequest }
+  | { readonly _tag: "Existing"; readonly request: CancelRequest; readonly done: boolean }
+  | { readonly _tag: "Conflict"; readonly request: CancelRequest; readonly existingIntent: string }
+
 export interface Service {
+  /**
+   * Stores requests from the HTTP API in one transaction; a known request id comes back as it is
+   * (never a second cancellation), or as a conflict if it names another intent.
+   */
+  readonly submit: (requests: ReadonlyArray<CancelRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SqlError>
+  readonly get: (requestId: string) => Effect.Effect<Option.Option<RequestState>, SqlError>
   /** Records a request; returns the stored one (an existing request keeps its generation and reason). */
   readonly accept: (request: CancelRequest) => Effect.Effect<CancelRequest, SqlError>
   /**
@@ -45,7 +68,11 @@ export interface Service {
   ) => Effect.Effect<ReadonlyArray<CancelRequest & { readonly cursor: PendingCursor }>, SqlError>
   readonly outcome: (requestId: string) => Effect.Effect<Option.Option<Outcome.Outcome>, SqlError>
   /** Inserts the outcome unless the request has one already; returns the stored one. */
-  readonly record: (requestId: string, outcome: Outcome.Outcome) => Effect.Effect<Outcome.Outcome, SqlError>
+  readonly record: (
+    requestId: string,
+    outcome: Outcome.Outcome,
+    recordedBy?: string
+  ) => Effect.Effect<Outcome.Outcome, SqlError>
   /** Marks a cancel attempt as started; true when it had been started before (a re-run). */
   readonly markAttempt: (requestId: string, generation: number, attempt: number) => Effect.Effect<boolean, SqlError>
   /** Moves a GaveUp request to its next generation, so it runs again; false when it had no GaveUp outcome. */
@@ -92,7 +119,8 @@ export const migrate = Effect.gen(function* () {
     api_calls INTEGER NOT NULL,
     reason TEXT,
     detail TEXT NOT NULL,
-    recorded_at TEXT NOT NULL
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT
   )`
   yield* sql`CREATE TABLE IF NOT EXISTS cancellation_outcomes_superseded (
     request_id TEXT NOT NULL,
@@ -170,7 +198,45 @@ export const make = Effect.gen(function* () {
       return { _tag: "Done", outcome: stored.value } as const
     })
 
+  const submitOne = (request: CancelRequest) =>
+    Effect.gen(function* () {
+      const existing = yield* find(request.requestId)
+      if (Option.isNone(existing)) {
+        yield* sql`INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, batch, accepted_at)
+          VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, 0, NULL, ${now()})`
+        return { _tag: "New", request } as const
+      }
+      if (existing.value.paymentIntentId.toLowerCase() !== request.paymentIntentId.toLowerCase()) {
+        return { _tag: "Conflict", request, existingIntent: existing.value.paymentIntentId } as const
+      }
+      const done = Option.isSome(yield* outcome(request.requestId))
+      return { _tag: "Existing", request: existing.value, done } as const
+    })
+
   const service: Service = {
+    submit: (requests) => sql.withTransaction(Effect.forEach(requests, submitOne)),
+    get: (requestId) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<RequestRow>`SELECT request_id, payment_intent_id, reason, generation, accepted_at
+          FROM cancellation_requests WHERE request_id = ${requestId}`
+        const row = rows[0]
+        if (row === undefined) return Option.none()
+        const outcomes = yield* sql<{ detail: string; recorded_at: string; recorded_by: string | null }>`SELECT detail,
+          recorded_at, recorded_by FROM cancellation_outcomes WHERE request_id = ${requestId}`
+        const done = outcomes[0]
+        return Option.some({
+          request: toRequest(row),
+          acceptedAt: row.accepted_at!,
+          outcome:
+            done === undefined
+              ? Option.none()
+              : Option.some({
+                  outcome: decodeOutcome(done.detail),
+                  recordedAt: done.recorded_at,
+                  recordedBy: done.recorded_by
+                })
+        })
+      }),
     intake: (requests, batch, retry) =>
       sql.withTransaction(Effect.forEach(requests, (request) => intakeOne(request, batch, retry))),
     pendingPage: (after, limit) =>
@@ -199,14 +265,14 @@ export const make = Effect.gen(function* () {
         return Option.getOrElse(yield* find(request.requestId), () => request)
       }),
     outcome,
-    record: (requestId, value) =>
+    record: (requestId, value, recordedBy) =>
       Effect.gen(function* () {
         const status = "status" in value ? (value.status ?? null) : null
         const reason = Outcome.reasonOf(value)
         yield* sql`INSERT INTO cancellation_outcomes
-          (request_id, payment_intent_id, outcome, intent_status, amount_released, attempts, api_calls, reason, detail, recorded_at)
+          (request_id, payment_intent_id, outcome, intent_status, amount_released, attempts, api_calls, reason, detail, recorded_at, recorded_by)
           VALUES (${requestId}, ${value.paymentIntentId}, ${value._tag}, ${status}, ${Outcome.amountReleased(value)},
-            ${value.attempts}, ${value.apiCalls}, ${reason === "" ? null : reason}, ${encodeOutcome(value)}, ${now()})
+            ${value.attempts}, ${value.apiCalls}, ${reason === "" ? null : reason}, ${encodeOutcome(value)}, ${now()}, ${recordedBy ?? null})
           ON CONFLICT (request_id) DO NOTHING`
         return Option.getOrElse(yield* outcome(requestId), () => value)
       }),

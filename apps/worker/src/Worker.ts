@@ -1,20 +1,35 @@
 /**
  * The worker assembled: the workflow, its activities' services and an engine.
  */
+
+import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import type * as Sharding from "@effect/cluster/Sharding"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as SocketServer from "@effect/platform/SocketServer"
 import { NodeHttpClient } from "@effect/platform-node"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { FlexClient } from "@flex/http"
 import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { ApiRateLimiter } from "./ApiRateLimiter.js"
 import * as ApiRateLimiterModule from "./ApiRateLimiter.js"
 import * as CancelWorkflow from "./CancelWorkflow.js"
+import * as ClusterEngine from "./ClusterEngine.js"
 import * as Engine from "./Engine.js"
 import * as Store from "./Store.js"
+import type * as StoreLock from "./StoreLock.js"
 
 export interface Options {
+  /** A SQLite path (embedded) or a `postgres://` URL (cluster mode). */
   readonly store: string
+  /** Cluster mode only: this runner's address, `host:port`. */
+  readonly runnerAddress?: RunnerAddress.RunnerAddress | undefined
+  /** Cluster mode only: how long a dead runner's shards stay locked (default 35 s). */
+  readonly shardLockExpiration?: Duration.DurationInput | undefined
   /** API calls per second across every in-flight request. */
   readonly rate: number
   /** The Flex client; by default from FLEX_API_KEY / FLEX_BASE_URL. */
@@ -26,21 +41,60 @@ export interface Options {
 /** Reads cost nothing to repeat, so the client may retry them itself; cancels never (see CancelWorkflow). */
 const flexFromEnv = FlexClient.layerConfig()
 
-/** The Flex client (on undici) and the shared rate limiter: what every API call needs. */
-export const flexLayer = (options: Pick<Options, "rate" | "flex">) =>
-  Layer.merge(
-    ApiRateLimiterModule.layer(options.rate),
-    (options.flex ?? flexFromEnv).pipe(Layer.provide(NodeHttpClient.layerUndici))
-  )
+/** The Flex client on undici. */
+export const clientLayer = (options: Pick<Options, "flex">) =>
+  (options.flex ?? flexFromEnv).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-export const layer = (options: Options) => {
-  const services = Layer.merge(Store.layer, flexLayer(options))
+/** The Flex client and an in-process rate limiter: what every API call of one process needs. */
+export const flexLayer = (options: Pick<Options, "rate" | "flex">) =>
+  Layer.merge(ApiRateLimiterModule.layer(options.rate), clientLayer(options))
+
+/**
+ * The workflow on its engine, with the services its activities use. On SQLite the rate limiter is in
+ * the process (one process per store); on PostgreSQL it is shared by every runner through the database.
+ */
+const defaultRunnerAddress = Either.getOrThrow(ClusterEngine.parseRunnerAddress(ClusterEngine.defaultRunnerAddress))
+
+export type Provided =
+  | WorkflowEngine
+  | Sharding.Sharding
+  | SqlClient.SqlClient
+  | Store.Store
+  | ApiRateLimiter
+  | FlexClient.FlexClient
+
+export type LayerError =
+  | ConfigError.ConfigError
+  | SqlError
+  | StoreLock.StoreLocked
+  | StoreLock.StoreUnavailable
+  | SocketServer.SocketServerError
+
+export const layer = (options: Options): Layer.Layer<Provided, LayerError> => {
+  const where = ClusterEngine.location(options.store)
   // The settings are provided where the workflow is registered: its handler runs in the engine's fibers.
-  return CancelWorkflow.layer.pipe(
+  const address = options.runnerAddress ?? defaultRunnerAddress
+  const runnerName = where._tag === "Sqlite" ? "embedded" : `${address.host}:${address.port}`
+  const workflow = CancelWorkflow.layer.pipe(
     Layer.provide(options.settings ?? CancelWorkflow.settingsLayer),
-    Layer.provideMerge(services),
-    Layer.provideMerge(Engine.sqlite(options.store))
+    Layer.provide(Layer.succeed(CancelWorkflow.RunnerName, runnerName))
+  )
+  if (where._tag === "Sqlite") {
+    return workflow.pipe(
+      Layer.provideMerge(Layer.mergeAll(Store.layer, flexLayer(options))),
+      Layer.provideMerge(Engine.sqlite(where.path))
+    )
+  }
+  return workflow.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(Store.layer, ApiRateLimiterModule.layerShared(options.rate), clientLayer(options))
+    ),
+    Layer.provideMerge(
+      ClusterEngine.postgres({
+        url: where.url,
+        runnerAddress: address,
+        shardLockExpiration: options.shardLockExpiration
+      })
+    )
   )
 }
-
-export type Services = WorkflowEngine | Store.Store | ApiRateLimiter | FlexClient.FlexClient

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
+import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import { FlexClient } from "@flex/http"
 import type { Sandbox } from "@flex/sandbox"
 import { Duration, Effect, Layer, Redacted } from "effect"
@@ -24,10 +25,16 @@ export const fastFlow = Layer.succeed(CancelWorkflow.FlowSettings, {
   maxDelay: Duration.millis(200)
 })
 
-export const workerLayer = (sandbox: Sandbox.SandboxHandle, store: string, rate = 1000) =>
+export const workerLayer = (
+  sandbox: Sandbox.SandboxHandle,
+  store: string,
+  rate = 1000,
+  runnerAddress?: RunnerAddress.RunnerAddress
+) =>
   Worker.layer({
     store,
     rate,
+    runnerAddress,
     flex: FlexClient.layer({
       apiKey: Redacted.make(sandbox.apiKey),
       baseUrl: sandbox.url,

@@ -1,0 +1,226 @@
+/**
+ * The HTTP API of `flex-worker serve`: other services submit cancellations and read their outcomes;
+ * operators probe `/healthz` and scrape `/metrics`.
+ *
+ * - `POST /cancellations`: `{"payment_intent_id", "reason"?, "request_id"?}` or `{"cancellations": [...]}`
+ *   (at most 1,000) → 202. A request is stored before the answer, and resubmitting a request id returns
+ *   the stored request, never a second cancellation.
+ * - `GET /cancellations/{request_id}`: the request's state and, when done, its outcome.
+ * - `GET /healthz` (engine and database reachable, else 503) and `GET /metrics` (Prometheus text).
+ *
+ * The cancellation routes need `Authorization: Bearer <FLEX_WORKER_API_TOKEN>`; health and metrics
+ * carry no request data and are open, for load balancers and scrapers.
+ */
+
+import { timingSafeEqual } from "node:crypto"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import { DecodeFailure, Ids } from "@flex/domain"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as CancelRequest from "./CancelRequest.js"
+import * as CancelWorkflow from "./CancelWorkflow.js"
+import * as Metrics from "./Metrics.js"
+import * as Outcome from "./Outcome.js"
+import { Store } from "./Store.js"
+
+/** The largest body `POST /cancellations` reads; 1,000 cancellations with reasons fit well inside. */
+export const maxBodyBytes = 1024 * 1024
+export const maxBatch = 1000
+
+const RequestId = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/, {
+    message: () => ({
+      message: "Expected a request id: 1 to 200 letters, digits, '_', '.', ':' or '-', starting with a letter or digit",
+      override: true
+    })
+  })
+)
+
+const Cancellation = Schema.Struct({
+  payment_intent_id: Ids.PaymentIntentId,
+  reason: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+  request_id: Schema.optional(RequestId)
+})
+
+const Batch = Schema.Struct({
+  cancellations: Schema.Array(Cancellation).pipe(
+    Schema.minItems(1),
+    Schema.maxItems(maxBatch, {
+      message: () => ({ message: `Expected at most ${maxBatch} cancellations per request`, override: true })
+    })
+  )
+})
+
+// Unknown fields are refused: a typo in a field name must not silently drop what it meant.
+const decodeSingle = ParseResult.decodeUnknownEither(Cancellation, { onExcessProperty: "error" })
+const decodeBatch = ParseResult.decodeUnknownEither(Batch, { onExcessProperty: "error" })
+
+const error = (status: number, code: string, message: string) =>
+  HttpServerResponse.unsafeJson({ error: { code, message } }, { status })
+
+const sameToken = (given: string, expected: Redacted.Redacted<string>): boolean => {
+  const a = Buffer.from(given)
+  const b = Buffer.from(Redacted.value(expected))
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+const authorized = (token: Redacted.Redacted<string>) =>
+  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+    const header = request.headers.authorization ?? ""
+    const match = /^Bearer (.+)$/.exec(header)
+    return match !== null && sameToken(match[1]!, token)
+  })
+
+const outcomeJson = (outcome: Outcome.Outcome) => ({
+  outcome: Outcome.key[outcome._tag],
+  payment_intent_id: outcome.paymentIntentId,
+  ...("status" in outcome && outcome.status !== undefined ? { status: outcome.status } : {}),
+  amount_released: Outcome.amountReleased(outcome),
+  attempts: outcome.attempts,
+  api_calls: outcome.apiCalls,
+  ...(Outcome.reasonOf(outcome) === "" ? {} : { reason: Outcome.reasonOf(outcome) })
+})
+
+/** Reads the body as text up to the limit: 413 past it (by Content-Length, or while reading). */
+const readBody = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const length = Number(request.headers["content-length"] ?? Number.NaN)
+  if (Number.isFinite(length) && length > maxBodyBytes) return Either.left(tooLarge())
+  const text = yield* Effect.either(request.text)
+  if (Either.isLeft(text)) return Either.left(tooLarge())
+  if (Buffer.byteLength(text.right) > maxBodyBytes) return Either.left(tooLarge())
+  return Either.right(text.right)
+})
+
+const tooLarge = () =>
+  error(
+    413,
+    "body_too_large",
+    `The body is larger than ${maxBodyBytes} bytes; send at most ${maxBatch} cancellations per request`
+  )
+
+const submit = Effect.gen(function* () {
+  const store = yield* Store
+  const body = yield* readBody
+  if (Either.isLeft(body)) return body.left
+  let json: unknown
+  try {
+    json = JSON.parse(body.right)
+  } catch {
+    return error(400, "invalid_json", "The body is not valid JSON")
+  }
+  const isBatch = typeof json === "object" && json !== null && "cancellations" in json
+  const decoded = isBatch
+    ? Either.map(decodeBatch(json), (batch) => batch.cancellations)
+    : Either.map(decodeSingle(json), (one) => [one])
+  if (Either.isLeft(decoded)) {
+    const failure = DecodeFailure.fromParseError(decoded.left)
+    return error(400, "invalid_request", DecodeFailure.format(failure))
+  }
+  const requests = decoded.right.map((c) => ({
+    ...CancelRequest.make(c.payment_intent_id, c.reason),
+    ...(c.request_id === undefined ? {} : { requestId: c.request_id })
+  }))
+  const results = yield* store.submit(requests)
+  const conflict = results.find((r) => r._tag === "Conflict")
+  if (conflict !== undefined && conflict._tag === "Conflict") {
+    return error(
+      409,
+      "request_id_conflict",
+      `request_id ${conflict.request.requestId} was already used for ${conflict.existingIntent}; nothing was accepted`
+    )
+  }
+  // Start the new ones now; the sweeper starts any that a crash right here would leave behind.
+  for (const result of results) {
+    if (result._tag === "New") {
+      yield* Metric.increment(Metrics.requestsAccepted)
+      yield* CancelWorkflow.CancelPaymentIntent.execute(result.request, { discard: true })
+    } else if (result._tag === "Existing" && !result.done) {
+      yield* CancelWorkflow.CancelPaymentIntent.execute(result.request, { discard: true })
+    }
+  }
+  const items = results.map((r) => ({
+    request_id: r.request.requestId,
+    payment_intent_id: r.request.paymentIntentId,
+    state: r._tag === "Existing" && r.done ? "done" : "pending",
+    resubmitted: r._tag === "Existing"
+  }))
+  return HttpServerResponse.unsafeJson(
+    isBatch ? { request_ids: items.map((i) => i.request_id), cancellations: items } : items[0],
+    { status: 202 }
+  )
+})
+
+const status = Effect.gen(function* () {
+  const store = yield* Store
+  const params = yield* HttpRouter.params
+  const requestId = params.request_id ?? ""
+  const found = yield* store.get(requestId)
+  if (Option.isNone(found)) return error(404, "not_found", `No cancellation request ${requestId.slice(0, 200)}`)
+  const { request, acceptedAt, outcome } = found.value
+  return HttpServerResponse.unsafeJson({
+    request_id: request.requestId,
+    payment_intent_id: request.paymentIntentId,
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    state: Option.isSome(outcome) ? "done" : "pending",
+    accepted_at: acceptedAt,
+    ...(Option.isSome(outcome)
+      ? { outcome: { ...outcomeJson(outcome.value.outcome), recorded_at: outcome.value.recordedAt } }
+      : {})
+  })
+})
+
+const healthz = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const ok = yield* sql`SELECT 1 AS ok`.pipe(
+    Effect.timeout("2 seconds"),
+    Effect.as(true),
+    Effect.catchAllCause(() => Effect.succeed(false))
+  )
+  return ok
+    ? HttpServerResponse.unsafeJson({ status: "ok", engine: "up", database: "up" })
+    : HttpServerResponse.unsafeJson({ status: "unavailable", engine: "up", database: "unreachable" }, { status: 503 })
+})
+
+const metrics = Effect.map(Metrics.prometheus, (text) =>
+  HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+)
+
+const guarded = <E, R>(
+  token: Redacted.Redacted<string>,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+) =>
+  Effect.flatMap(authorized(token), (ok) =>
+    ok ? handler : Effect.succeed(error(401, "unauthorized", "Missing or wrong bearer token (FLEX_WORKER_API_TOKEN)"))
+  )
+
+export const router = (token: Redacted.Redacted<string>) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.post("/cancellations", guarded(token, submit)),
+    HttpRouter.get("/cancellations/:request_id", guarded(token, status)),
+    HttpRouter.get("/healthz", healthz),
+    HttpRouter.get("/metrics", metrics)
+  )
+
+/** The app, with every unexpected failure turned into a 500 that says nothing about internals. */
+export const app = (token: Redacted.Redacted<string>) =>
+  router(token).pipe(
+    Effect.catchTag("RouteNotFound", () => Effect.succeed(error(404, "not_found", "No such route"))),
+    Effect.catchAllCause((cause) =>
+      Effect.zipRight(
+        Effect.logError("HTTP API request failed", cause),
+        Effect.succeed(error(500, "internal", "The worker could not handle this request; it was logged"))
+      )
+    )
+  )
+
+export type Requirements = Store | SqlClient.SqlClient | WorkflowEngine

@@ -1,0 +1,82 @@
+/**
+ * `flex-worker serve`: a long-running worker with the HTTP API. On a SQLite store it is the embedded
+ * engine (one process per file); on a PostgreSQL URL it is one runner of a cluster.
+ *
+ * Besides the HTTP server it runs, on exactly one runner of the cluster (a cluster singleton), a sweeper
+ * that starts every stored request without an outcome. The API starts a request's workflow right after
+ * storing it; the sweeper covers the moment in between (a crash after the 202), so no accepted request
+ * is ever left without a workflow. Starting a workflow that exists already is a no-op.
+ */
+
+import { createServer } from "node:http"
+import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as Singleton from "@effect/cluster/Singleton"
+import * as HttpServer from "@effect/platform/HttpServer"
+import { NodeHttpServer } from "@effect/platform-node"
+import * as Console from "effect/Console"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as CancelWorkflow from "./CancelWorkflow.js"
+import * as HttpApi from "./HttpApi.js"
+import * as Metrics from "./Metrics.js"
+import { type PendingCursor, Store } from "./Store.js"
+import * as Worker from "./Worker.js"
+
+export interface Options {
+  readonly store: string
+  readonly host: string
+  readonly port: number
+  readonly token: Redacted.Redacted<string>
+  readonly rate: number
+  readonly runnerAddress?: RunnerAddress.RunnerAddress | undefined
+  readonly shardLockExpiration?: Duration.DurationInput | undefined
+  readonly settings?: Worker.Options["settings"]
+  readonly flex?: Worker.Options["flex"]
+}
+
+/** Starts every pending request's workflow (idempotent), page by page. */
+export const sweep = Effect.gen(function* () {
+  const store = yield* Store
+  let cursor: PendingCursor | undefined
+  let started = 0
+  for (;;) {
+    const page = yield* store.pendingPage(cursor, 500)
+    for (const { cursor: _, ...request } of page) {
+      yield* CancelWorkflow.CancelPaymentIntent.execute(request, { discard: true })
+      started++
+    }
+    const last = page[page.length - 1]
+    if (page.length < 500 || last === undefined) return started
+    cursor = last.cursor
+  }
+})
+
+const sweeper = Singleton.make(
+  "flex-worker/pending-sweeper",
+  sweep.pipe(
+    Effect.tap((n) => (n > 0 ? Effect.logDebug(`sweeper started ${n} pending requests`) : Effect.void)),
+    Effect.catchAllCause((cause) => Effect.logWarning("the pending sweeper failed; it runs again shortly", cause)),
+    Effect.repeat(Schedule.spaced("10 seconds")),
+    Effect.asVoid
+  )
+)
+
+export const layer = (options: Options) => {
+  const worker = Worker.layer(options)
+  const announce = Layer.effectDiscard(
+    Effect.gen(function* () {
+      yield* Metrics.initialize
+      const http = yield* HttpServer.HttpServer
+      const address = http.address._tag === "TcpAddress" ? `http://${http.address.hostname}:${http.address.port}` : "?"
+      // The first line on stdout, for scripts and tests that wait for it.
+      yield* Console.log(`listening on ${address}`)
+    })
+  )
+  const web = Layer.mergeAll(HttpServer.serve(HttpApi.app(options.token)), announce).pipe(
+    Layer.provide(NodeHttpServer.layer(createServer, { host: options.host, port: options.port }))
+  )
+  return Layer.mergeAll(web, sweeper).pipe(Layer.provide(worker))
+}
