@@ -55,7 +55,7 @@ const Batch = Schema.Struct({
   cancellations: Schema.Array(Cancellation).pipe(
     Schema.minItems(1),
     Schema.maxItems(maxBatch, {
-      message: () => ({ message: `Expected at most ${maxBatch} cancellations per request`, override: true })
+      message: () => `Expected at most ${maxBatch} cancellations per request`
     })
   )
 })
