@@ -158,18 +158,7 @@ const decodeEnvelope = Request.decoder(PaymentIntent.Envelope)
 const decodeList = Request.decoder(PaymentIntent.ListEnvelope)
 const decodeId = ParseResult.decodeUnknownEither(Ids.PaymentIntentId)
 
-const cancelErrors = new Set<Request.Tag>([
-  "AuthenticationError",
-  "PermissionError",
-  "NotFoundError",
-  "InvalidRequestError",
-  "ConflictError",
-  "RateLimitError",
-  "ServerError",
-  "ConnectionError",
-  "TimeoutError",
-  "DecodeError"
-])
+const cancelErrors = new Set<Request.Tag>(FlexError.tags)
 const retrieveErrors = new Set<Request.Tag>([...cancelErrors].filter((tag) => tag !== "ConflictError"))
 const listErrors = new Set<Request.Tag>([...retrieveErrors].filter((tag) => tag !== "NotFoundError"))
 

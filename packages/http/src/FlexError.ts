@@ -247,25 +247,22 @@ export const FlexError = Schema.Union(
   DecodeError
 )
 
-const tags = new Set<string>([
-  "AuthenticationError",
-  "PermissionError",
-  "NotFoundError",
-  "InvalidRequestError",
-  "ConflictError",
-  "RateLimitError",
-  "ServerError",
-  "ConnectionError",
-  "TimeoutError",
-  "DecodeError"
-])
+/**
+ * The tag of every error class.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const tags: ReadonlyArray<FlexError["_tag"]> = FlexError.members.map((member) => member._tag)
+
+const tagSet = new Set<string>(tags)
 
 /**
  * @category guards
  * @since 0.1.0
  */
 export const isFlexError = (u: unknown): u is FlexError =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag) && u instanceof Error
+  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tagSet.has(u._tag) && u instanceof Error
 
 /**
  * The errors of `paymentIntents.cancel`.

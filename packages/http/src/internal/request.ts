@@ -91,13 +91,7 @@ const onFailureStatus = <A>(
     // The body only matters for Flex's code and message; a body that cannot be read changes nothing.
     Effect.orElseSucceed(response.text, () => ""),
     (text) => {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        parsed = undefined
-      }
-      const body = decodeErrorBody(parsed)
+      const body = decodeErrorBody(parseJson(text))
       const requestId = optionalScrub(settings, requestIdOf(response.headers))
       const fields = {
         method: call.method,
@@ -114,6 +108,16 @@ const onFailureStatus = <A>(
       )
     }
   )
+
+const parseFailed: unique symbol = Symbol("parseFailed")
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return parseFailed
+  }
+}
 
 const optionalScrub = (settings: Settings, text: string | undefined) =>
   text === undefined ? undefined : settings.scrub(text)
@@ -138,12 +142,8 @@ const onSuccessStatus = <A>(
             detail: settings.scrub(detail)
           })
         )
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return fail("", text.trim() === "" ? "the body is empty" : "the body is not JSON")
-      }
+      const json = parseJson(text)
+      if (json === parseFailed) return fail("", text.trim() === "" ? "the body is empty" : "the body is not JSON")
       const decoded = call.decode(json)
       if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
       const failure = DecodeFailure.fromParseError(decoded.left)
