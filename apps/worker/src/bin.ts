@@ -48,6 +48,12 @@ const configMessages = (error: ConfigError.ConfigError): Array<string> => {
 
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `configuration error: ${[...new Set(configMessages(error))].join("; ")}`
+  if (typeof error === "object" && error !== null && (error as { _tag?: string })._tag === "SqlError") {
+    // The driver's own message can carry a connection string; say only what failed and its code.
+    const cause = (error as { cause?: { code?: unknown } }).cause
+    const code = typeof cause?.code === "string" ? ` (${cause.code})` : ""
+    return `database error: ${(error as Error).message}${code}`
+  }
   if (error instanceof Error) return error.message
   return String(error)
 }
