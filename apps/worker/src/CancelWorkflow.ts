@@ -25,7 +25,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Schema from "effect/Schema"
-import { ApiRateLimiter } from "./ApiRateLimiter.js"
 import { CancelRequest } from "./CancelRequest.js"
 import * as Metrics from "./Metrics.js"
 import * as Outcome from "./Outcome.js"
@@ -139,13 +138,14 @@ const classify = (error: FlexError.FlexError): CallResult => {
   }
 }
 
-/** Runs one API call under the shared rate limit, counts it, and turns its result into a `CallResult`. */
+/**
+ * Runs one API call, counts it, and turns its result into a `CallResult`. (The client takes a slot of
+ * the shared rate limiter before every request it sends.)
+ */
 const call = <E extends FlexError.FlexError>(
   effect: Effect.Effect<PaymentIntent.PaymentIntent, E>
-): Effect.Effect<CallResult, never, ApiRateLimiter> =>
-  Effect.zipRight(
-    Effect.flatMap(ApiRateLimiter, (limiter) => limiter.take),
-    Effect.timed(Effect.either(effect)).pipe(
+): Effect.Effect<CallResult> =>
+  Effect.timed(Effect.either(effect)).pipe(
       Effect.tap(([elapsed, result]) => {
         const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
         return Effect.zipRight(
@@ -158,7 +158,10 @@ const call = <E extends FlexError.FlexError>(
           result._tag === "Right" ? { _tag: "Ok", intent: snapshot(result.right) } : classify(result.left)
       )
     )
-  )
+
+// Every retry is the workflow's (durable, reconciled, and counted in the outcome's API calls), so the
+// client itself never retries inside an activity.
+const noClientRetries = { maxRetries: 0 }
 
 export const CancelPaymentIntent = Workflow.make({
   name: "CancelPaymentIntent",
@@ -173,7 +176,7 @@ const fetchIntent = (request: CancelRequest, n: number) =>
     success: Schema.Struct({ result: CallResult, calls: Schema.Number }),
     execute: Effect.gen(function* () {
       const client = yield* FlexClient.FlexClient
-      const result = yield* call(client.paymentIntents.retrieve(request.paymentIntentId))
+      const result = yield* call(client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
       return { result, calls: 1 }
     })
   })
@@ -192,7 +195,7 @@ const cancelIntent = (request: CancelRequest, attempt: number) =>
       if (rerun) {
         // This attempt started before a crash: its cancel may have landed. Read first.
         calls++
-        const read = yield* call(client.paymentIntents.retrieve(request.paymentIntentId))
+        const read = yield* call(client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
         if (read._tag === "Ok" && read.intent.status === "canceled") return { result: read, calls }
         if (read._tag !== "Ok" || !isCancelable(read.intent.status)) {
           return {
@@ -205,7 +208,7 @@ const cancelIntent = (request: CancelRequest, attempt: number) =>
       // No client-level retries: a retry after an ambiguous failure must reconcile first, which is
       // the workflow's job, with a durable backoff.
       const result = yield* call(
-        client.paymentIntents.cancel(request.paymentIntentId, { idempotencyKey, maxRetries: 0 })
+        client.paymentIntents.cancel(request.paymentIntentId, { ...noClientRetries, idempotencyKey })
       )
       return { result, calls }
     })

@@ -23,7 +23,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { ApiRateLimiter } from "./ApiRateLimiter.js"
 import * as Batch from "./Batch.js"
 import * as ClusterEngine from "./ClusterEngine.js"
 import * as Engine from "./Engine.js"
@@ -185,11 +184,10 @@ const sweep = Command.make(
         options.status.length > 0 ? options.status : ["requires_capture", "requires_payment_method"]
       )
       const cutoff = DateTime.subtractDuration(yield* DateTime.now, age.value)
-      // Page through every intent ourselves, each page under the same rate limit as the cancels.
+      // Page through every intent ourselves; each page request takes a slot of the rate limit, as cancels do.
       const candidates = Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
         Effect.gen(function* () {
           const client = yield* FlexClient.FlexClient
-          yield* Effect.flatMap(ApiRateLimiter, (l) => l.take)
           const page = yield* client.paymentIntents.list({ limit: 100, starting_after: cursor })
           const last = page[page.length - 1]
           return [

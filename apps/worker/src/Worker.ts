@@ -4,15 +4,16 @@
 
 import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import type * as Sharding from "@effect/cluster/Sharding"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as SocketServer from "@effect/platform/SocketServer"
 import { NodeHttpClient } from "@effect/platform-node"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { FlexClient } from "@flex/http"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { ApiRateLimiter } from "./ApiRateLimiter.js"
@@ -32,22 +33,30 @@ export interface Options {
   readonly shardLockExpiration?: Duration.DurationInput | undefined
   /** API calls per second across every in-flight request. */
   readonly rate: number
-  /** The Flex client; by default from FLEX_API_KEY / FLEX_BASE_URL. */
-  readonly flex?: Layer.Layer<FlexClient.FlexClient, ConfigError.ConfigError, HttpClient.HttpClient> | undefined
+  /** The Flex client's settings; by default from FLEX_API_KEY, FLEX_BASE_URL, FLEX_TIMEOUT, FLEX_MAX_RETRIES. */
+  readonly flex?: Config.Config<FlexClient.Options> | undefined
   /** Attempts and backoff; by default from FLEX_WORKER_* variables (see CancelWorkflow.settingsConfig). */
   readonly settings?: Layer.Layer<CancelWorkflow.FlowSettings, ConfigError.ConfigError> | undefined
 }
 
-/** Reads cost nothing to repeat, so the client may retry them itself; cancels never (see CancelWorkflow). */
-const flexFromEnv = FlexClient.layerConfig()
-
-/** The Flex client on undici. */
+/**
+ * The Flex client on undici, every attempt of every call (the client's own retries of reads included)
+ * taking a slot from the rate limiter first: the limit counts every request Flex sees. Cancels are
+ * never retried by the client (see CancelWorkflow).
+ */
 export const clientLayer = (options: Pick<Options, "flex">) =>
-  (options.flex ?? flexFromEnv).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effect(
+    FlexClient.FlexClient,
+    Effect.gen(function* () {
+      const settings = yield* options.flex ?? FlexClient.config
+      const limiter = yield* ApiRateLimiterModule.ApiRateLimiter
+      return yield* FlexClient.make({ ...settings, beforeAttempt: limiter.take })
+    })
+  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** The Flex client and an in-process rate limiter: what every API call of one process needs. */
 export const flexLayer = (options: Pick<Options, "rate" | "flex">) =>
-  Layer.merge(ApiRateLimiterModule.layer(options.rate), clientLayer(options))
+  clientLayer(options).pipe(Layer.provideMerge(ApiRateLimiterModule.layer(options.rate)))
 
 /**
  * The workflow on its engine, with the services its activities use. On SQLite the rate limiter is in
@@ -87,7 +96,7 @@ export const layer = (options: Options): Layer.Layer<Provided, LayerError> => {
   }
   return workflow.pipe(
     Layer.provideMerge(
-      Layer.mergeAll(Store.layer, ApiRateLimiterModule.layerShared(options.rate), clientLayer(options))
+      Layer.merge(Store.layer, clientLayer(options).pipe(Layer.provideMerge(ApiRateLimiterModule.layerShared(options.rate))))
     ),
     Layer.provideMerge(
       ClusterEngine.postgres({

@@ -138,6 +138,11 @@ export interface Options {
   readonly maxRetries?: number | undefined
   /** Backoff settings beyond the retry count. */
   readonly retryPolicy?: Partial<RetryPolicy.RetryPolicy> | undefined
+  /**
+   * Runs before every attempt of every call, retries included, outside the attempt's timeout: the place
+   * for a client-side rate limiter that must count every request sent.
+   */
+  readonly beforeAttempt?: Effect.Effect<void> | undefined
   /** A last change to the underlying `HttpClient` (a proxy, extra headers, a tracer setting). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
@@ -211,8 +216,10 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       const clean = key === "" ? text : text.split(key).join("<redacted>")
       return clean.length > 500 ? `${clean.slice(0, 497)}...` : clean
     }
+    const beforeAttempt = options.beforeAttempt ?? Effect.void
     const settingsFor = (call: RequestOptions | undefined): Request.Settings => ({
       client,
+      beforeAttempt,
       scrub,
       timeout: call?.timeout === undefined ? timeout : Duration.decode(call.timeout),
       retry: call?.maxRetries === undefined ? policy : { ...policy, maxRetries: call.maxRetries }

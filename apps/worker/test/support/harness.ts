@@ -6,9 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
-import { FlexClient } from "@flex/http"
 import type { Sandbox } from "@flex/sandbox"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { Config, Duration, Effect, Layer, Redacted } from "effect"
 import * as CancelWorkflow from "../../src/CancelWorkflow.js"
 import * as Worker from "../../src/Worker.js"
 
@@ -35,7 +34,7 @@ export const workerLayer = (
     store,
     rate,
     runnerAddress,
-    flex: FlexClient.layer({
+    flex: Config.succeed({
       apiKey: Redacted.make(sandbox.apiKey),
       baseUrl: sandbox.url,
       timeout: Duration.seconds(2),

@@ -34,6 +34,8 @@ export interface Call<A> {
 
 export interface Settings {
   readonly client: HttpClient.HttpClient
+  /** Runs before every attempt, outside its timeout (a client-side rate limiter, say). */
+  readonly beforeAttempt: Effect.Effect<void>
   /**
    * Cleans text taken from a response before it goes into an error: removes the API key (a proxy or a
    * misbehaving server may echo it) and cuts it to a sane length.
@@ -230,4 +232,4 @@ const attempt = <A>(settings: Settings, call: Call<A>, n: number): Effect.Effect
 
 /** Runs a call with its timeout per attempt and the retry policy; the idempotency key is already fixed. */
 export const run = <A>(settings: Settings, call: Call<A>): Effect.Effect<A, FlexError.FlexError> =>
-  RetryPolicy.retry(settings.retry, (n) => attempt(settings, call, n))
+  RetryPolicy.retry(settings.retry, (n) => Effect.zipRight(settings.beforeAttempt, attempt(settings, call, n)))
