@@ -140,8 +140,9 @@ describe("CancelWorkflow: the other outcomes", () => {
         while (times[i]! - times[j]! >= 1000) j++
         worst = Math.max(worst, i - j + 1)
       }
-      // Calls are spaced 1/rate apart; one extra is allowed for clock granularity at the window's edges.
-      assert.isAtMost(worst, rate + 1, `at most ${worst} calls in one second`)
+      // Calls are spaced 1/rate apart; a late call (a busy event loop, a shared CI core) can bunch with the
+      // next ones at the sandbox, hence a stated tolerance of 20 %.
+      assert.isAtMost(worst, Math.ceil(rate * 1.2), `at most ${worst} calls in one second`)
       assert.isAtLeast(worst, rate - 2, "and the limiter is not needlessly slow")
     })
   )
