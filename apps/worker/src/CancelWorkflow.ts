@@ -146,18 +146,18 @@ const call = <E extends FlexError.FlexError>(
   effect: Effect.Effect<PaymentIntent.PaymentIntent, E>
 ): Effect.Effect<CallResult> =>
   Effect.timed(Effect.either(effect)).pipe(
-      Effect.tap(([elapsed, result]) => {
-        const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
-        return Effect.zipRight(
-          Metric.increment(Metric.tagged(Metrics.apiCalls, "status_class", Metrics.statusClass(status))),
-          Metric.update(Metrics.apiLatency, Duration.toMillis(elapsed) / 1000)
-        )
-      }),
-      Effect.map(
-        ([, result]): CallResult =>
-          result._tag === "Right" ? { _tag: "Ok", intent: snapshot(result.right) } : classify(result.left)
+    Effect.tap(([elapsed, result]) => {
+      const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
+      return Effect.zipRight(
+        Metric.increment(Metric.tagged(Metrics.apiCalls, "status_class", Metrics.statusClass(status))),
+        Metric.update(Metrics.apiLatency, Duration.toMillis(elapsed) / 1000)
       )
+    }),
+    Effect.map(
+      ([, result]): CallResult =>
+        result._tag === "Right" ? { _tag: "Ok", intent: snapshot(result.right) } : classify(result.left)
     )
+  )
 
 // Every retry is the workflow's (durable, reconciled, and counted in the outcome's API calls), so the
 // client itself never retries inside an activity.
@@ -181,6 +181,9 @@ const fetchIntent = (request: CancelRequest, n: number) =>
     })
   })
 
+/** This process, for telling an attempt of ours from one a previous process (or runner) made. */
+const session = crypto.randomUUID()
+
 const cancelIntent = (request: CancelRequest, attempt: number) =>
   Activity.make({
     name: `CancelIntent/${attempt}`,
@@ -188,25 +191,22 @@ const cancelIntent = (request: CancelRequest, attempt: number) =>
     execute: Effect.gen(function* () {
       const client = yield* FlexClient.FlexClient
       const store = yield* Store
-      // One key per execution, whatever the attempt: a re-sent cancel is recognisably the same request.
+      // One key per execution, whatever the attempt: a re-sent cancel is recognisably the same request,
+      // so a server that honours the key replays the first answer instead of acting twice.
       const idempotencyKey = yield* Activity.idempotencyKey("CancelIntent")
-      const rerun = yield* Effect.orDie(store.markAttempt(request.requestId, request.generation, attempt))
+      const mark = yield* Effect.orDie(store.markAttempt(request.requestId, request.generation, attempt, session))
       let calls = 0
-      if (rerun) {
-        // This attempt started before a crash: its cancel may have landed. Read first.
+      if (mark.rerun || mark.resumed) {
+        // A process died in this attempt, or the request comes back after a stop (its key may have
+        // expired meanwhile): read before anything is sent.
         calls++
         const read = yield* call(client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
-        if (read._tag === "Ok" && read.intent.status === "canceled") return { result: read, calls }
-        if (read._tag !== "Ok" || !isCancelable(read.intent.status)) {
-          return {
-            result: read._tag === "Ok" ? ({ _tag: "Refused", message: "not cancelable" } as const) : read,
-            calls
-          }
-        }
+        if (read._tag !== "Ok") return { result: read, calls }
+        // Neither cancelable nor canceled (succeeded, processing): the workflow judges the state.
+        if (read.intent.status !== "canceled" && !isCancelable(read.intent.status)) return { result: read, calls }
+        // Canceled: ours or someone else's? The cancel below, with the same key, tells (see the workflow).
       }
       calls++
-      // No client-level retries: a retry after an ambiguous failure must reconcile first, which is
-      // the workflow's job, with a durable backoff.
       const result = yield* call(
         client.paymentIntents.cancel(request.paymentIntentId, { ...noClientRetries, idempotencyKey })
       )
@@ -280,14 +280,22 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
     const gaveUp = (error: string) =>
       new Outcome.GaveUp({ ...details(), ...(before === undefined ? {} : { status: before.status }), lastError: error })
 
+    /**
+     * Set when a read after an ambiguous cancel finds the intent canceled: by our cancel, or by someone
+     * else before it? The next cancel, sent with the same idempotency key, tells: a server that honours
+     * the key replays our first answer (200: ours, `Canceled`); a refusal means our earlier cancel never
+     * acted (`AlreadyCanceled`). A server that ignored keys would make an intent we canceled read as
+     * `AlreadyCanceled`: the worker never claims a release it cannot show.
+     */
+    let confirming = false
+
     /** What a successful read means: an outcome, or `undefined` when a cancel should be sent (again). */
     const judge = (intent: Snapshot, afterAmbiguous: boolean): Outcome.Outcome | undefined => {
       const status = intent.status
       if (status === "canceled") {
-        // After an ambiguous cancel of ours, a canceled intent means it landed.
-        return afterAmbiguous
-          ? new Outcome.Canceled({ ...details(), status, amountReleased: released(intent, before) })
-          : new Outcome.AlreadyCanceled({ ...details(), status })
+        if (!afterAmbiguous) return new Outcome.AlreadyCanceled({ ...details(), status })
+        confirming = true
+        return undefined
       }
       const verdict = PaymentIntentStatus.cancelability(status as PaymentIntentStatus.Status)
       if (verdict._tag === "NotCancelable" && !verdict.retryLater) {
@@ -349,8 +357,8 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
                 amountReleased: released(result.intent, before)
               })
             }
-            // A 200 that did not cancel: judge the state it shows.
-            lastError = `cancel answered with status ${result.intent.status}`
+            // A 200 that did not cancel (or a read that found the intent past cancelling): judge it.
+            lastError = `the intent is ${result.intent.status}`
             settled = judge(result.intent, false)
             break
           case "Missing":
@@ -364,6 +372,8 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
             yield* backoff(result.retryAfter)
             continue
           case "Refused":
+            // Known canceled and our same-key cancel refused: our earlier cancel never acted.
+            if (confirming) return new Outcome.AlreadyCanceled({ ...details(), status: "canceled" })
             // Usually the intent's state: a read says which.
             lastError = result.message
             settled = yield* settle(false)
@@ -377,8 +387,11 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
             break
         }
         if (settled !== undefined) return settled
-        if (attempts < settings.maxAttempts) yield* backoff()
+        // A confirming cancel goes out at once; any other retry waits.
+        if (attempts < settings.maxAttempts && !confirming) yield* backoff()
       }
+      // Canceled for sure, but whose cancel it was stayed unknown: claim no release.
+      if (confirming) return new Outcome.AlreadyCanceled({ ...details(), status: "canceled" })
       // Still processing after every attempt: not cancelable for now, and a person should know.
       if (before?.status === "processing") {
         return new Outcome.NotCancelable({

@@ -73,8 +73,17 @@ export interface Service {
     outcome: Outcome.Outcome,
     recordedBy?: string
   ) => Effect.Effect<Outcome.Outcome, SqlError>
-  /** Marks a cancel attempt as started; true when it had been started before (a re-run). */
-  readonly markAttempt: (requestId: string, generation: number, attempt: number) => Effect.Effect<boolean, SqlError>
+  /**
+   * Marks a cancel attempt as started by this process (`session`). `rerun`: this attempt had been started
+   * before (by a process that died in it); `resumed`: the request's previous attempt was made by another
+   * process (this one took it over after a restart or a failover).
+   */
+  readonly markAttempt: (
+    requestId: string,
+    generation: number,
+    attempt: number,
+    session: string
+  ) => Effect.Effect<{ readonly rerun: boolean; readonly resumed: boolean }, SqlError>
   /** Moves a GaveUp request to its next generation, so it runs again; false when it had no GaveUp outcome. */
   readonly retryGaveUp: (requestId: string) => Effect.Effect<Option.Option<CancelRequest>, SqlError>
   readonly all: Effect.Effect<ReadonlyArray<StoredOutcome>, SqlError>
@@ -107,6 +116,7 @@ export const migrate = Effect.gen(function* () {
     generation INTEGER NOT NULL,
     attempt INTEGER NOT NULL,
     started_at TEXT NOT NULL,
+    session TEXT,
     PRIMARY KEY (request_id, generation, attempt)
   )`
   yield* sql`CREATE TABLE IF NOT EXISTS cancellation_outcomes (
@@ -276,14 +286,17 @@ export const make = Effect.gen(function* () {
           ON CONFLICT (request_id) DO NOTHING`
         return Option.getOrElse(yield* outcome(requestId), () => value)
       }),
-    markAttempt: (requestId, generation, attempt) =>
+    markAttempt: (requestId, generation, attempt, session) =>
       Effect.gen(function* () {
-        const rows = yield* sql<{ n: number }>`SELECT 1 AS n FROM cancellation_attempts
-          WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`
-        if (rows.length > 0) return true
-        yield* sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at)
-          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}) ON CONFLICT DO NOTHING`
-        return false
+        const rows = yield* sql<{ attempt: number | string; session: string | null }>`SELECT attempt, session
+          FROM cancellation_attempts WHERE request_id = ${requestId} AND generation = ${generation}
+          ORDER BY attempt DESC LIMIT 2`
+        const same = rows.find((r) => Number(r.attempt) === attempt)
+        if (same !== undefined) return { rerun: true, resumed: true }
+        yield* sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
+          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}, ${session}) ON CONFLICT DO NOTHING`
+        const previous = rows[0]
+        return { rerun: false, resumed: previous !== undefined && previous.session !== session }
       }),
     retryGaveUp: (requestId) => sql.withTransaction(retryGaveUp(requestId)),
     all: Effect.map(

@@ -96,7 +96,10 @@ export const layer = (options: Options): Layer.Layer<Provided, LayerError> => {
   }
   return workflow.pipe(
     Layer.provideMerge(
-      Layer.merge(Store.layer, clientLayer(options).pipe(Layer.provideMerge(ApiRateLimiterModule.layerShared(options.rate))))
+      Layer.merge(
+        Store.layer,
+        clientLayer(options).pipe(Layer.provideMerge(ApiRateLimiterModule.layerShared(options.rate)))
+      )
     ),
     Layer.provideMerge(
       ClusterEngine.postgres({
