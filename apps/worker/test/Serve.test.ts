@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
+import Database from "better-sqlite3"
 import { Effect } from "effect"
 import * as Cli from "./support/cli.js"
 import * as Serve from "./support/serve.js"
@@ -151,6 +152,26 @@ describe("flex-worker serve: the HTTP API (embedded engine)", () => {
         console.warn("[not checked] promtool is not installed; .ci/run installs it")
       }
       assert.notInclude(promtool, "error")
+    })
+  )
+
+  it.scopedLive("a request stored without a workflow (a crash right after the 202) is started by the sweeper", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 53 })
+      const [intent] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+      const path = store()
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+      // A first run creates the tables; then the request is written the way the API writes it, and no
+      // workflow is started for it.
+      yield* Effect.scoped(Serve.start(["--store", path], env))
+      const db = new Database(path)
+      db.prepare(
+        "INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, batch, accepted_at) VALUES (?, ?, NULL, 0, NULL, ?)"
+      ).run("orphan-1", intent!.payment_intent_id, new Date().toISOString())
+      db.close()
+      const server = yield* Serve.start(["--store", path], env)
+      const done = yield* waitDone(server, "orphan-1")
+      assert.strictEqual(done.outcome.outcome, "canceled")
     })
   )
 
