@@ -206,21 +206,28 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("beforeAttempt runs once before every attempt, retries included (a rate limiter counts them all)", () =>
-      Effect.gen(function* () {
-        const server = yield* TestServer.start
-        let before = 0
-        const client = yield* clientFor(server, http, {
-          maxRetries: 3,
-          beforeAttempt: Effect.sync(() => {
-            before++
+    it.scopedLive(
+      "beforeAttempt runs once before every attempt, retries included (a rate limiter counts them all)",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* TestServer.start
+          let before = 0
+          const client = yield* clientFor(server, http, {
+            maxRetries: 3,
+            beforeAttempt: Effect.sync(() => {
+              before++
+            })
           })
+          server.script(
+            TestServer.json(503, {}),
+            TestServer.json(500, {}),
+            TestServer.json(200, intentWith(intentId(14)))
+          )
+          yield* client.paymentIntents.retrieve(intentId(14))
+          assert.strictEqual(server.requests.length, 3)
+          assert.strictEqual(before, 3)
         })
-        server.script(TestServer.json(503, {}), TestServer.json(500, {}), TestServer.json(200, intentWith(intentId(14))))
-        yield* client.paymentIntents.retrieve(intentId(14))
-        assert.strictEqual(server.requests.length, 3)
-        assert.strictEqual(before, 3)
-      }))
+    )
 
     it.scopedLive("never retries a 400, and stops after maxRetries (per call overrides the client)", () =>
       Effect.gen(function* () {
