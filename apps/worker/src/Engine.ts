@@ -18,6 +18,33 @@ import * as StoreLock from "./StoreLock.js"
 
 export const defaultStore = "./.flex-worker/worker.sqlite"
 
+/** The library's default, which every store made before `flex_worker_engine` existed was run with. */
+const legacyShardsPerGroup = 300
+
+/**
+ * The number of shards of this store's embedded engine: 1 for a new store, 300 for one made before.
+ *
+ * One process owns the store, so shards buy nothing here, and they cost: every message sent wakes the
+ * storage poll, whose query names every shard the runner owns (an `IN` list of 300 literals, prepared
+ * anew each time, one index probe per shard), three polls per workflow. One shard took about 1 ms of
+ * CPU off each workflow (bench/, BENCHMARKS.md). A message is stored with its shard and only owned shards
+ * are polled, so a store keeps the number it was made with: it is recorded on first use.
+ */
+const shardsPerGroup = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.withTransaction(
+    Effect.gen(function* () {
+      yield* sql`CREATE TABLE IF NOT EXISTS flex_worker_engine (setting TEXT PRIMARY KEY, value TEXT NOT NULL)`
+      const recorded = yield* sql<{ value: string }>`SELECT value FROM flex_worker_engine
+        WHERE setting = 'shards_per_group'`
+      if (recorded[0] !== undefined) return Number(recorded[0].value)
+      const engineTables = yield* sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_messages'`
+      const shards = engineTables.length > 0 ? legacyShardsPerGroup : 1
+      yield* sql`INSERT INTO flex_worker_engine (setting, value) VALUES ('shards_per_group', ${String(shards)})`
+      return shards
+    })
+  )
+)
+
 export const sqlite = (store: string) => {
   const lock = Layer.scopedDiscard(
     Effect.zipRight(
@@ -33,21 +60,26 @@ export const sqlite = (store: string) => {
   const client = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(sql`PRAGMA synchronous = NORMAL`))
   ).pipe(Layer.provideMerge(SqliteClient.layer({ filename: store })))
-  const engine = ClusterWorkflowEngine.layer.pipe(
-    Layer.provideMerge(
-      SingleRunner.layer({
-        runnerStorage: "sql",
-        shardingConfig: {
-          // One process owns the file (StoreLock), so messages are delivered in-process at once; the
-          // poll only picks up what a crash left behind, and need not wait the default 10 s.
-          entityMessagePollInterval: Duration.seconds(1),
-          entityReplyPollInterval: Duration.millis(50),
-          entityTerminationTimeout: Duration.seconds(10),
-          // A finished workflow's entity is not needed again; keeping it a minute (the default) holds
-          // thousands of them in memory during a large batch.
-          entityMaxIdleTime: Duration.seconds(5)
-        }
-      })
+  const engine = Layer.unwrapEffect(
+    Effect.map(shardsPerGroup, (shards) =>
+      ClusterWorkflowEngine.layer.pipe(
+        Layer.provideMerge(
+          SingleRunner.layer({
+            runnerStorage: "sql",
+            shardingConfig: {
+              shardsPerGroup: shards,
+              // One process owns the file (StoreLock), so messages are delivered in-process at once; the
+              // poll only picks up what a crash left behind, and need not wait the default 10 s.
+              entityMessagePollInterval: Duration.seconds(1),
+              entityReplyPollInterval: Duration.millis(50),
+              entityTerminationTimeout: Duration.seconds(10),
+              // A finished workflow's entity is not needed again; keeping it a minute (the default) holds
+              // thousands of them in memory during a large batch.
+              entityMaxIdleTime: Duration.seconds(5)
+            }
+          })
+        )
+      )
     )
   )
   // The lock is taken before the database is opened, and released after it is closed.

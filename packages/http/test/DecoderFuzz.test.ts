@@ -26,18 +26,36 @@ type Value =
   | { readonly _tag: "Deep"; readonly depth: number }
   | { readonly _tag: "Key" }
 
-const value: fc.Arbitrary<Value> = fc.oneof(
-  fc
-    .oneof(
-      fc.constantFrom<Json>(null, true, 0, -1, 0.5, 1e308, [], {}, "", "\u0000", "\uD800", "\u202E", "👩‍👩‍👧", "canceled"),
-      fc.string({ unit: "binary", maxLength: 30 }),
-      fc.array(fc.constantFrom<Json>(1, "a", null), { maxLength: 3 })
-    )
-    .map((v) => ({ _tag: "Json" as const, value: v })),
-  fc.integer({ min: 10_000, max: 3_000_000 }).map((length) => ({ _tag: "Huge" as const, length })),
-  fc.integer({ min: 1_000, max: 100_000 }).map((depth) => ({ _tag: "Deep" as const, depth })),
-  fc.constant({ _tag: "Key" as const })
-)
+const valueWith = (deep: boolean): fc.Arbitrary<Value> =>
+  fc.oneof(
+    fc
+      .oneof(
+        fc.constantFrom<Json>(
+          null,
+          true,
+          0,
+          -1,
+          0.5,
+          1e308,
+          [],
+          {},
+          "",
+          "\u0000",
+          "\uD800",
+          "\u202E",
+          "👩‍👩‍👧",
+          "canceled"
+        ),
+        fc.string({ unit: "binary", maxLength: 30 }),
+        fc.array(fc.constantFrom<Json>(1, "a", null), { maxLength: 3 })
+      )
+      .map((v) => ({ _tag: "Json" as const, value: v })),
+    fc.integer({ min: 10_000, max: 3_000_000 }).map((length) => ({ _tag: "Huge" as const, length })),
+    deep
+      ? fc.integer({ min: 1_000, max: 100_000 }).map((depth) => ({ _tag: "Deep" as const, depth }))
+      : fc.integer({ min: 1, max: 200 }).map((depth) => ({ _tag: "Deep" as const, depth })),
+    fc.constant({ _tag: "Key" as const })
+  )
 
 /** JSON text for a value: deep nesting is written as text (JSON.stringify would overflow on it). */
 const text = (v: Value): string => {
@@ -58,8 +76,9 @@ type Mutation = { readonly at: number; readonly to: Value | "delete" }
 
 const paths = (value: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) => {
   if (prefix.length > 0) out.push(prefix)
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out))
-  else if (value !== null && typeof value === "object") for (const k of Object.keys(value)) paths(value[k]!, [...prefix, k], out)
+  if (Array.isArray(value)) value.forEach((v, i) => void paths(v, [...prefix, i], out))
+  else if (value !== null && typeof value === "object")
+    for (const k of Object.keys(value)) paths(value[k]!, [...prefix, k], out)
   return out
 }
 
@@ -101,21 +120,26 @@ type Body =
   | { readonly _tag: "Empty" }
   | { readonly _tag: "Whole"; readonly value: Value }
 
-const mutations = fc.array(
-  fc.record({ at: fc.nat(), to: fc.oneof({ weight: 3, arbitrary: value }, { weight: 2, arbitrary: fc.constant("delete" as const) }) }),
-  { minLength: 0, maxLength: 4 }
-)
-
-const bodyArb: fc.Arbitrary<Body> = fc.oneof(
-  { weight: 4, arbitrary: mutations.map((ms) => ({ _tag: "Intent" as const, mutations: ms })) },
-  { weight: 2, arbitrary: mutations.map((ms) => ({ _tag: "List" as const, mutations: ms })) },
-  { weight: 2, arbitrary: mutations.map((ms) => ({ _tag: "ErrorBody" as const, mutations: ms })) },
-  { weight: 1, arbitrary: fc.nat().map((at) => ({ _tag: "Cut" as const, at })) },
-  { weight: 1, arbitrary: fc.constant({ _tag: "Html" as const }) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => ({ _tag: "Bytes" as const, bytes })) },
-  { weight: 1, arbitrary: fc.constant({ _tag: "Empty" as const }) },
-  { weight: 1, arbitrary: value.map((v) => ({ _tag: "Whole" as const, value: v })) }
-)
+const bodyWith = (deep: boolean): fc.Arbitrary<Body> => {
+  const value = valueWith(deep)
+  const mutations = fc.array(
+    fc.record({
+      at: fc.nat(),
+      to: fc.oneof({ weight: 3, arbitrary: value }, { weight: 2, arbitrary: fc.constant("delete" as const) })
+    }),
+    { minLength: 0, maxLength: 4 }
+  )
+  return fc.oneof(
+    { weight: 4, arbitrary: mutations.map((ms) => ({ _tag: "Intent" as const, mutations: ms })) },
+    { weight: 2, arbitrary: mutations.map((ms) => ({ _tag: "List" as const, mutations: ms })) },
+    { weight: 2, arbitrary: mutations.map((ms) => ({ _tag: "ErrorBody" as const, mutations: ms })) },
+    { weight: 1, arbitrary: fc.nat().map((at) => ({ _tag: "Cut" as const, at })) },
+    { weight: 1, arbitrary: fc.constant({ _tag: "Html" as const }) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => ({ _tag: "Bytes" as const, bytes })) },
+    { weight: 1, arbitrary: fc.constant({ _tag: "Empty" as const }) },
+    { weight: 1, arbitrary: value.map((v) => ({ _tag: "Whole" as const, value: v })) }
+  )
+}
 
 const realistic = (): Json => {
   const envelope = cancelResponse()
@@ -151,20 +175,55 @@ const bodyText = (body: Body): string | Uint8Array => {
 
 /** Header values: anything a Headers object accepts (Latin-1, no line breaks), some huge, some the key. */
 const headerValue = fc.oneof(
-  fc.constantFrom("1", "0", "-1", "abc", "1e400", "NaN", "Wed, 21 Oct 2015 07:28:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", apiKey, `Bearer ${apiKey}`),
+  fc.constantFrom(
+    "1",
+    "0",
+    "-1",
+    "abc",
+    "1e400",
+    "NaN",
+    "Wed, 21 Oct 2015 07:28:00 GMT",
+    "Fri, 31 Dec 9999 23:59:59 GMT",
+    apiKey,
+    `Bearer ${apiKey}`
+  ),
   fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")),
   fc.integer({ min: 1_000, max: 100_000 }).map((n) => "9".repeat(n))
 )
 
-const responseArb = fc.record({
-  status: fc.constantFrom(200, 201, 202, 203, 206, 400, 401, 402, 403, 404, 405, 409, 410, 418, 422, 429, 500, 501, 502, 503, 504, 599),
-  body: bodyArb,
-  contentType: fc.constantFrom("application/json", "text/html; charset=utf-8", "application/octet-stream", undefined),
-  retryAfter: fc.option(headerValue, { nil: undefined }),
-  requestId: fc.option(headerValue, { nil: undefined }),
-  echo: fc.option(headerValue, { nil: undefined })
-})
-type ResponseRecipe = typeof responseArb extends fc.Arbitrary<infer A> ? A : never
+const responseWith = (deep: boolean) =>
+  fc.record({
+    status: fc.constantFrom(
+      200,
+      201,
+      202,
+      203,
+      206,
+      400,
+      401,
+      402,
+      403,
+      404,
+      405,
+      409,
+      410,
+      418,
+      422,
+      429,
+      500,
+      501,
+      502,
+      503,
+      504,
+      599
+    ),
+    body: bodyWith(deep),
+    contentType: fc.constantFrom("application/json", "text/html; charset=utf-8", "application/octet-stream", undefined),
+    retryAfter: fc.option(headerValue, { nil: undefined }),
+    requestId: fc.option(headerValue, { nil: undefined }),
+    echo: fc.option(headerValue, { nil: undefined })
+  })
+type ResponseRecipe = ReturnType<typeof responseWith> extends fc.Arbitrary<infer A> ? A : never
 
 const toResponse = (r: ResponseRecipe): Response => {
   const headers = new Headers()
@@ -193,11 +252,11 @@ const client = Effect.runSync(
   }).pipe(Effect.provide(fakeTransport))
 )
 
-const calls = {
+const calls: Record<"retrieve" | "cancel" | "list", () => Effect.Effect<unknown, FlexError.FlexError>> = {
   retrieve: () => client.paymentIntents.retrieve(intentId(1)),
   cancel: () => client.paymentIntents.cancel(intentId(1), { idempotencyKey: "fuzz-key-1" }),
   list: () => client.paymentIntents.list({ limit: 10 })
-} as const
+}
 
 const tags = new Set<string>(FlexError.tags)
 
@@ -222,19 +281,23 @@ const judge = (recipe: ResponseRecipe, exit: Exit.Exit<unknown, unknown>) => {
   }
 }
 
-describe("response fuzzing (fast-check): a value or a typed FlexError, never a defect, never the key", () => {
-  for (const [name, call] of Object.entries(calls)) {
-    it.effect(`${name}: any status, body and headers`, () =>
-      Effect.promise(() =>
-        fc.assert(
-          fc.asyncProperty(responseArb, async (recipe) => {
-            current = recipe
-            judge(recipe, await Effect.runPromiseExit(call()))
-          }),
-          { numRuns: 300 }
-        )
+const fuzz = (name: string, call: () => Effect.Effect<unknown, FlexError.FlexError>, deep: boolean) =>
+  it.effect(name, () =>
+    Effect.promise(() =>
+      fc.assert(
+        fc.asyncProperty(responseWith(deep), async (recipe) => {
+          current = recipe
+          judge(recipe, await Effect.runPromiseExit(call()))
+        }),
+        { numRuns: 300 }
       )
     )
+  )
+
+describe("response fuzzing (fast-check): a value or a typed FlexError, never a defect, never the key", () => {
+  for (const [name, call] of Object.entries(calls)) {
+    fuzz(`${name}: any status, body and headers (values nested up to 200 deep)`, call, false)
+    fuzz(`${name}: any status, body and headers, values nested 1,000 to 100,000 deep included`, call, true)
   }
 
   it.effect("a 2xx with the realistic body and no mutation decodes (the fuzzer's baseline is valid)", () =>
@@ -247,7 +310,7 @@ describe("response fuzzing (fast-check): a value or a typed FlexError, never a d
         requestId: undefined,
         echo: undefined
       }
-      const intent = yield* calls.retrieve()
+      const intent = (yield* calls.retrieve()) as { payment_intent_id: string }
       assert.strictEqual(intent.payment_intent_id, intentId(1))
     })
   )
