@@ -305,7 +305,8 @@ const make = (c: Case): readonly [Schema.Schema<any, any>, Json] => {
   }
 }
 
-describe("decoder fuzzing (fast-check): the one-line DecodeFailure made of a parse issue", () => {
+// Hundreds of generated inputs each, some thousands of levels deep: slow on a loaded 2-core CI machine.
+describe("decoder fuzzing (fast-check): the one-line DecodeFailure made of a parse issue", { timeout: 120_000 }, () => {
   it("is made without throwing (a defect), whatever was rejected", () => {
     fc.assert(
       fc.property(anyCase, (c) => {
