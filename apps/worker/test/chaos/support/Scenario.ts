@@ -380,7 +380,7 @@ export const summarize = (line: Line) => {
   const rate =
     r.rate === undefined
       ? `max rate ${r.maxRate}/s (no limit set)`
-      : `max rate ${r.maxRate}/s of ${r.rate}/s (allowed ${r.rateAllowed})`
+      : `max rate ${r.maxRate}/s of ${r.rate}/s (allowed ${r.rateAllowed}; over 5 s: ${r.maxRate5s}, allowed ${r.rateAllowed5s})`
   const text = [
     `CHAOS ${line.pass ? "PASS" : "FAIL"} | ${line.scenario}`,
     `requests ${line.requests}`,
