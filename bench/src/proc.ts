@@ -18,9 +18,11 @@ const sample = (pid: number): { hwmKb: number; cpuTicks: number } | undefined =>
     const status = readFileSync(`/proc/${pid}/status`, "utf8")
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     const hwm = /VmHWM:\s+(\d+) kB/.exec(status)
+    // An exited process not yet reaped (a zombie) has no memory lines left: no sample.
+    if (hwm === null) return undefined
     // Fields after the command name (which may contain spaces, inside parentheses): utime is the 14th.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return { hwmKb: hwm === null ? 0 : Number(hwm[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) }
+    return { hwmKb: Number(hwm[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) }
   } catch {
     return undefined
   }

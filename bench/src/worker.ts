@@ -19,7 +19,9 @@ import pg from "pg"
 import { spawnListening, stop } from "./child.js"
 import { type Usage, watch } from "./proc.js"
 
-export const workerBin = fileURLToPath(new URL("../../apps/worker/dist/bin.js", import.meta.url))
+/** The built CLI; `FLEX_BENCH_WORKER_BIN` points the worker cases at another build (to compare a change). */
+export const workerBin =
+  process.env.FLEX_BENCH_WORKER_BIN ?? fileURLToPath(new URL("../../apps/worker/dist/bin.js", import.meta.url))
 const sandboxBin = createRequire(import.meta.url).resolve("@flex/sandbox/bin")
 const apiKey = "fsk_test_bench"
 const apiToken = "bench-token-0123456789abcdef"

@@ -4,7 +4,7 @@
  * real CLI. Every bad line is reported with its line number (and never echoed whole), every good line
  * is processed, and nothing ever fails the batch or crashes the worker.
  */
-import { writeFileSync } from "node:fs"
+import { rmSync, writeFileSync } from "node:fs"
 import * as Path from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
@@ -81,9 +81,10 @@ const expected = (text: string): "skip" | "intent" | "invalid" => {
 }
 
 describe("chaos: garbage input files (property-based)", () => {
-  it.effect("one ID per line: every bad line reported by number, every good one read, never a failure", () =>
+  it.scoped("one ID per line: every bad line reported by number, every good one read, never a failure", () =>
     Effect.gen(function* () {
       const dir = workDir("input-plain").dir
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       let runs = 0
       yield* Effect.promise(() =>
         fc.assert(
@@ -123,9 +124,10 @@ describe("chaos: garbage input files (property-based)", () => {
     })
   )
 
-  it.effect("any bytes at all (invalid UTF-8, NULs, no newline at the end): a successful stream, lines in order", () =>
+  it.scoped("any bytes at all (invalid UTF-8, NULs, no newline at the end): a successful stream, lines in order", () =>
     Effect.gen(function* () {
       const dir = workDir("input-bytes").dir
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       let runs = 0
       yield* Effect.promise(() =>
         fc.assert(
@@ -152,9 +154,10 @@ describe("chaos: garbage input files (property-based)", () => {
     })
   )
 
-  it.effect("CSV with quotes, commas and garbage in any column: the ID column decides, the reason survives", () =>
+  it.scoped("CSV with quotes, commas and garbage in any column: the ID column decides, the reason survives", () =>
     Effect.gen(function* () {
       const dir = workDir("input-csv").dir
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       let runs = 0
       const field = fc
         .string({ unit: "grapheme", maxLength: 30 })

@@ -3,7 +3,7 @@
  * the quick version (test/Chaos.quick.test.ts) at small ones. Each returns its summary line and the
  * checker's result; the tests assert on them.
  */
-import { writeFileSync } from "node:fs"
+import { rmSync, writeFileSync } from "node:fs"
 import * as Path from "node:path"
 import { type Call, FaultProfile, Sandbox } from "@flex/sandbox"
 import { Effect, Fiber } from "effect"
@@ -173,6 +173,9 @@ export const batchScenario = (options: BatchOptions) =>
       pass
     }
     summarize(line)
+    // A passing scenario leaves nothing behind; a failing one keeps its logs and store for a look.
+    if (pass) rmSync(work.dir, { recursive: true, force: true })
+    else console.log(`  kept for inspection: ${work.dir}`)
     return {
       line,
       result,
