@@ -91,8 +91,8 @@ const CallResult = Schema.Union(
   Schema.TaggedStruct("Missing", { message: Schema.String }),
   /** 401/403. */
   Schema.TaggedStruct("Denied", { message: Schema.String }),
-  /** The request may or may not have been applied. */
-  Schema.TaggedStruct("Transient", { message: Schema.String }),
+  /** The request may or may not have been applied; `status` is the HTTP status when one came back. */
+  Schema.TaggedStruct("Transient", { message: Schema.String, status: Schema.optional(Schema.Number) }),
   /** 429: refused by the rate limiter before anything was done; wait `retryAfter` ms and send it again. */
   Schema.TaggedStruct("Throttled", { message: Schema.String, retryAfter: Schema.optional(Schema.Number) }),
   /** A 2xx body that does not match the schema (an unknown status, say): retrying cannot help. */
@@ -129,9 +129,10 @@ const classify = (error: FlexError.FlexError): CallResult => {
       // No field: the body was cut or not JSON, as a broken connection leaves it. A field: Flex sent
       // something this version does not understand, which no retry will change.
       return error.field === ""
-        ? { _tag: "Transient", message: error.message }
+        ? { _tag: "Transient", message: error.message, status: error.status }
         : { _tag: "Unreadable", message: error.message }
     case "ServerError":
+      return { _tag: "Transient", message: error.message, status: error.status }
     case "ConnectionError":
     case "TimeoutError":
       return { _tag: "Transient", message: error.message }
@@ -277,23 +278,29 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
       return DurableClock.sleep({ name: `backoff/${sleeps}`, duration: Duration.millis(Math.round(wait)) })
     }
 
-    const gaveUp = (error: string) =>
-      new Outcome.GaveUp({ ...details(), ...(before === undefined ? {} : { status: before.status }), lastError: error })
+    const gaveUp = (error: string, status = before?.status) =>
+      new Outcome.GaveUp({ ...details(), ...(status === undefined ? {} : { status }), lastError: error })
 
     /**
      * Set when a read after an ambiguous cancel finds the intent canceled: by our cancel, or by someone
      * else before it? The next cancel, sent with the same idempotency key, tells: a server that honours
      * the key replays our first answer (200: ours, `Canceled`); a refusal means our earlier cancel never
      * acted (`AlreadyCanceled`). A server that ignored keys would make an intent we canceled read as
-     * `AlreadyCanceled`: the worker never claims a release it cannot show.
+     * `AlreadyCanceled`: the worker never claims a release it cannot show. Confirming cancels have a
+     * budget of their own (`maxReads`): the attempts may be spent by the time the question comes up.
      */
     let confirming = false
+    let confirms = 0
+    /** A confirming cancel was answered 200 with a body cut short: the replay of our own 200. */
+    let replayedOurs = false
 
     /** What a successful read means: an outcome, or `undefined` when a cancel should be sent (again). */
     const judge = (intent: Snapshot, afterAmbiguous: boolean): Outcome.Outcome | undefined => {
       const status = intent.status
       if (status === "canceled") {
         if (!afterAmbiguous) return new Outcome.AlreadyCanceled({ ...details(), status })
+        if (replayedOurs)
+          return new Outcome.Canceled({ ...details(), status, amountReleased: released(intent, before) })
         confirming = true
         return undefined
       }
@@ -342,8 +349,10 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
       })
 
     const decide = Effect.gen(function* () {
-      while (attempts < settings.maxAttempts && throttled < maxThrottled) {
-        attempts++
+      while (throttled < maxThrottled) {
+        if (confirming ? confirms >= settings.maxReads : attempts >= settings.maxAttempts) break
+        if (confirming) confirms++
+        else attempts++
         sends++
         const { result, calls } = yield* cancelIntent(request, sends)
         apiCalls += calls
@@ -367,7 +376,8 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
             return new Outcome.Rejected({ ...details(), reason: result.message })
           case "Throttled":
             throttled++
-            attempts--
+            if (confirming) confirms--
+            else attempts--
             lastError = result.message
             yield* backoff(result.retryAfter)
             continue
@@ -382,6 +392,9 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
           case "Unreadable":
             // The cancel may have landed: wait, then read before anything else.
             lastError = result.message
+            // Only our own first answer, replayed, can be a 200 to a confirming cancel (an intent canceled
+            // by someone else is refused): the body is lost, the read that follows gives the amounts.
+            if (confirming && result._tag === "Transient" && result.status === 200) replayedOurs = true
             yield* backoff()
             settled = yield* settle(true)
             break
@@ -390,8 +403,14 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
         // A confirming cancel goes out at once; any other retry waits.
         if (attempts < settings.maxAttempts && !confirming) yield* backoff()
       }
-      // Canceled for sure, but whose cancel it was stayed unknown: claim no release.
-      if (confirming) return new Outcome.AlreadyCanceled({ ...details(), status: "canceled" })
+      // Canceled for sure, but whose cancel it was stayed unknown: neither claim a release nor deny one.
+      // A person checks it (the report lists every GaveUp).
+      if (confirming) {
+        return gaveUp(
+          `canceled, but whether by this request is unknown (${confirms} confirming cancels unanswered; last: ${lastError})`,
+          "canceled"
+        )
+      }
       // Still processing after every attempt: not cancelable for now, and a person should know.
       if (before?.status === "processing") {
         return new Outcome.NotCancelable({

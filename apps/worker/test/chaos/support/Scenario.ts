@@ -391,7 +391,7 @@ export const summarize = (line: Line) => {
     `duplicates ${r.duplicates}`,
     rate,
     `429s ${r.throttled} (Retry-After violations ${r.retryAfterViolations.length})`,
-    `unconfirmed ${r.unconfirmed.length}, mismatched ${r.mismatched.length}`,
+    `unconfirmed ${r.unconfirmed.length}, mismatched ${r.mismatched.length}, unresolved ${r.unresolved}`,
     `restarts ${r.restarts} (in progress ${r.inProgressAtRestart}, read first ${r.firstActionRead})`,
     `calls ${r.calls}`,
     `outcomes ${JSON.stringify(r.byOutcome)}`,
