@@ -74,6 +74,9 @@ const main = Cli.run(process.argv).pipe(
 
 NodeRuntime.runMain(main, {
   disableErrorReporting: true,
+  // Without this, runMain swaps the default logger for the pretty one (on stdout) before `logger` above
+  // can replace it, so every log line would also land on stdout, beside the report.
+  disablePrettyLogger: true,
   teardown: (exit, onExit) => {
     if (Exit.isSuccess(exit)) return onExit(0)
     if (Cause.isInterruptedOnly(exit.cause) || signal !== undefined) {

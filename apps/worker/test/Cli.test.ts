@@ -59,6 +59,23 @@ describe("flex-worker CLI", () => {
     })
   )
 
+  it.scopedLive("with every log level on, --json prints one JSON object on stdout and logs JSON lines on stderr", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 25 })
+      const [a] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+      const store = Path.join(dir(), "w.sqlite")
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, FLEX_WORKER_LOG_LEVEL: "all", ...fast }
+      const result = yield* promise(() => Cli.run(["cancel", a!.payment_intent_id, "--store", store, "--json"], env))
+      assert.strictEqual(result.code, 0, result.stderr)
+      // One line, one object: the pretty logger used to print debug lines here too.
+      assert.strictEqual(result.stdout.trim().split("\n").length, 1, result.stdout.slice(0, 300))
+      assert.strictEqual(JSON.parse(result.stdout).outcomes.canceled, 1)
+      const lines = result.stderr.split("\n").filter((line) => line !== "")
+      assert.isAbove(lines.length, 5, "debug logs went to stderr")
+      for (const line of lines) assert.isString(JSON.parse(line).logLevel, line)
+    })
+  )
+
   it.scopedLive("a second process on the same store is refused with a clear message", () =>
     Effect.gen(function* () {
       // Slow enough that the first worker is still running when the second starts.
