@@ -3,7 +3,8 @@
  * `flex-worker`: exit codes are 0 when every request reached an outcome, 2 for usage, configuration
  * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, store in use), 130/143 when
  * interrupted by SIGINT/SIGTERM (pending requests resume on the next start), 1 for anything else.
- * Errors are one line on stderr, never a stack trace, never a secret.
+ * Errors are one line on stderr, never a stack trace, never a secret. Logs, process warnings included,
+ * go to stderr too: JSON lines, or pretty on a terminal.
  */
 import * as ValidationError from "@effect/cli/ValidationError"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
@@ -66,6 +67,31 @@ const logger = Logger.replace(
   Logger.defaultLogger,
   Logger.withConsoleError(process.stderr.isTTY ? Logger.prettyLoggerDefault : Logger.jsonLogger)
 )
+
+/** A process warning's text without credentials: a URL's password, or the API key or token if it appears. */
+const redact = (text: string): string => {
+  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s]*@/gi, "$1***@")
+  for (const name of ["FLEX_API_KEY", "FLEX_WORKER_API_TOKEN"]) {
+    const secret = process.env[name]
+    if (secret !== undefined && secret.length >= 4) out = out.replaceAll(secret, "***")
+  }
+  return out
+}
+
+// Node prints process warnings itself, as `(node:PID) DeprecationWarning: …` lines on stderr, which is
+// not a JSON line for a log shipper (pg warns so while @effect/sql-pg reconnects after an outage). They
+// go through the logger instead, at warning level, like every other log line; the stack is left out.
+process.removeAllListeners("warning")
+process.on("warning", (warning) => {
+  const code = (warning as { code?: unknown }).code
+  Effect.runSync(
+    Effect.logWarning(redact(warning.message)).pipe(
+      Effect.annotateLogs({ warning: warning.name, ...(typeof code === "string" ? { code } : {}) }),
+      Effect.provide(logger),
+      Logger.withMinimumLogLevel(logLevel)
+    )
+  )
+})
 
 const main = Cli.run(process.argv).pipe(
   Effect.provide(Layer.merge(NodeContext.layer, logger)),

@@ -5,6 +5,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "./support/cli.js"
+import * as Serve from "./support/serve.js"
 
 beforeAll(() => Cli.ensureBuilt(), 120_000)
 
@@ -73,6 +74,36 @@ describe("flex-worker CLI", () => {
       const lines = result.stderr.split("\n").filter((line) => line !== "")
       assert.isAbove(lines.length, 5, "debug logs went to stderr")
       for (const line of lines) assert.isString(JSON.parse(line).logLevel, line)
+    })
+  )
+
+  it.scopedLive("a process warning is a JSON log line on stderr, without the credentials in its text", () =>
+    Effect.gen(function* () {
+      const work = dir()
+      // Preloaded into the worker: a warning like pg's during a reconnect, emitted on demand once it runs.
+      const preload = Path.join(work, "warn.cjs")
+      writeFileSync(
+        preload,
+        `process.on("SIGUSR2", () => process.emitWarning("client.query() on postgres://flex:PGSECRET@db/flex with " + process.env.FLEX_API_KEY, "DeprecationWarning", "DEP_TEST"))`
+      )
+      const server = yield* Serve.start(["--store", Path.join(work, "w.sqlite")], {
+        FLEX_API_KEY: "fsk_test_KEYSECRET",
+        FLEX_WORKER_LOG_LEVEL: "warning",
+        NODE_OPTIONS: `--require ${preload}`
+      })
+      server.child.kill("SIGUSR2")
+      for (let i = 0; i < 100 && !server.output().stderr.includes("DEP_TEST"); i++) yield* Effect.sleep("50 millis")
+      server.child.kill("SIGTERM")
+      const { stderr } = yield* promise(() => server.done)
+      const lines = stderr.split("\n").filter((line) => line !== "" && !line.startsWith("flex-worker: "))
+      for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line)
+      const warning = lines.map((line) => JSON.parse(line)).find((log) => log.annotations?.code === "DEP_TEST")
+      assert.isDefined(warning, stderr)
+      assert.strictEqual(warning.logLevel, "WARN")
+      assert.strictEqual(warning.annotations.warning, "DeprecationWarning")
+      assert.include(warning.message, "client.query()")
+      assert.notInclude(stderr, "PGSECRET")
+      assert.notInclude(stderr, "KEYSECRET")
     })
   )
 
