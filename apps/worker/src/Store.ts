@@ -6,6 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -42,10 +43,16 @@ export type Submitted =
   | { readonly _tag: "Existing"; readonly request: CancelRequest; readonly done: boolean }
   | { readonly _tag: "Conflict"; readonly request: CancelRequest; readonly existingIntent: string }
 
+/** A body of requests refused because some of its request ids name other intents (never leaves submit). */
+class Conflicted extends Data.TaggedError("Conflicted")<{
+  readonly conflicts: ReadonlyArray<Extract<Submitted, { _tag: "Conflict" }>>
+}> {}
+
 export interface Service {
   /**
    * Stores requests from the HTTP API in one transaction; a known request id comes back as it is
-   * (never a second cancellation), or as a conflict if it names another intent.
+   * (never a second cancellation). All or nothing: if any request id names another intent, nothing is
+   * stored and only the conflicts come back.
    */
   readonly submit: (requests: ReadonlyArray<CancelRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SqlError>
   readonly get: (requestId: string) => Effect.Effect<Option.Option<RequestState>, SqlError>
@@ -224,7 +231,17 @@ export const make = Effect.gen(function* () {
     })
 
   const service: Service = {
-    submit: (requests) => sql.withTransaction(Effect.forEach(requests, submitOne)),
+    submit: (requests) =>
+      sql
+        .withTransaction(
+          Effect.flatMap(Effect.forEach(requests, submitOne), (results) => {
+            const conflicts = results.filter((r) => r._tag === "Conflict")
+            // Returned as a value, the conflict would commit the rows inserted before it: a failure rolls
+            // them back.
+            return conflicts.length === 0 ? Effect.succeed(results) : Effect.fail(new Conflicted({ conflicts }))
+          })
+        )
+        .pipe(Effect.catchTag("Conflicted", (conflicted) => Effect.succeed(conflicted.conflicts))),
     get: (requestId) =>
       Effect.gen(function* () {
         const rows = yield* sql<RequestRow>`SELECT request_id, payment_intent_id, reason, generation, accepted_at

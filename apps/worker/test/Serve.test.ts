@@ -95,6 +95,46 @@ describe("flex-worker serve: the HTTP API (embedded engine)", () => {
     })
   )
 
+  it.scopedLive("a 409 for a request-id conflict stores nothing of its body, and starts nothing", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 54 })
+      const [a, b, c] = yield* sandbox.createIntents([
+        { status: "requires_capture" },
+        { status: "requires_capture" },
+        { status: "requires_capture" }
+      ])
+      const server = yield* Serve.start(["--store", store()], {
+        FLEX_API_KEY: sandbox.apiKey,
+        FLEX_BASE_URL: sandbox.url,
+        ...fast
+      })
+      const post = (body: unknown) =>
+        promise(() => server.request("/cancellations", { method: "POST", body: JSON.stringify(body) }))
+      const first = yield* post({ payment_intent_id: a!.payment_intent_id, request_id: "order-1" })
+      assert.strictEqual(first.status, 202, first.text)
+      yield* waitDone(server, "order-1")
+      // New requests on both sides of the conflicting one.
+      const refused = yield* post({
+        cancellations: [
+          { payment_intent_id: b!.payment_intent_id, request_id: "order-2" },
+          { payment_intent_id: c!.payment_intent_id, request_id: "order-1" },
+          { payment_intent_id: c!.payment_intent_id }
+        ]
+      })
+      assert.strictEqual(refused.status, 409, refused.text)
+      assert.strictEqual(refused.body.error.code, "request_id_conflict")
+      assert.include(refused.body.error.message, "nothing was accepted")
+      for (const id of ["order-2", `cancel_${c!.payment_intent_id.toLowerCase()}`]) {
+        const res = yield* promise(() => server.request(`/cancellations/${id}`))
+        assert.strictEqual(res.status, 404, `${id}: ${res.text}`)
+      }
+      const untouched = (yield* sandbox.calls).filter(
+        (call) => call.path.includes(b!.payment_intent_id) || call.path.includes(c!.payment_intent_id)
+      )
+      assert.deepStrictEqual(untouched, [])
+    })
+  )
+
   it.scopedLive("401 without the token, 400 naming the field, 413 over the limit; metrics pass promtool", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 52 })
