@@ -10,11 +10,13 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as CancelRequest from "./CancelRequest.js"
 import * as CancelWorkflow from "./CancelWorkflow.js"
+import * as Drain from "./Drain.js"
 import type * as Outcome from "./Outcome.js"
 import * as Report from "./Report.js"
 import { type PendingCursor, Store } from "./Store.js"
@@ -37,10 +39,13 @@ export interface Options {
 
 const chunkSize = 500
 
+/** How long a stop waits for the calls on the wire (the README promises an exit within 10 s). */
+export const drainDeadline = Duration.seconds(9)
+
 export const run = <R>(
   inputs: Stream.Stream<Input, Report.InputError, R>,
   options: Options
-): Effect.Effect<Report.Report, Report.InputError | SqlError, Store | WorkflowEngine | R> =>
+): Effect.Effect<Report.Report, Report.InputError | SqlError, Store | WorkflowEngine | Drain.Drain | R> =>
   Effect.gen(function* () {
     const store = yield* Store
     const report = Report.empty()
@@ -89,7 +94,9 @@ export const run = <R>(
           }),
         { concurrency: options.concurrency, unordered: true }
       ),
-      Stream.runDrain
+      Stream.runDrain,
+      // Stopped (SIGINT/SIGTERM): nothing new goes out; calls on the wire get until the deadline.
+      Effect.onInterrupt(() => Effect.flatMap(Drain.Drain, (drain) => drain.drain(drainDeadline)))
     )
     return report
   })

@@ -27,6 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Schema from "effect/Schema"
 import { CancelRequest } from "./CancelRequest.js"
+import * as Drain from "./Drain.js"
 import * as Metrics from "./Metrics.js"
 import * as Outcome from "./Outcome.js"
 import { Store } from "./Store.js"
@@ -146,8 +147,8 @@ const classify = (error: FlexError.FlexError): CallResult => {
  */
 const call = <E extends FlexError.FlexError>(
   effect: Effect.Effect<PaymentIntent.PaymentIntent, E>
-): Effect.Effect<CallResult> =>
-  Effect.timed(Effect.either(effect)).pipe(
+): Effect.Effect<CallResult, never, Drain.Drain> =>
+  Effect.flatMap(Drain.Drain, (drain) => drain.track(Effect.timed(Effect.either(effect)))).pipe(
     Effect.tap(([elapsed, result]) => {
       const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
       return Effect.zipRight(

@@ -72,7 +72,9 @@ export const sqlite = (store: string) => {
               // poll only picks up what a crash left behind, and need not wait the default 10 s.
               entityMessagePollInterval: Duration.seconds(1),
               entityReplyPollInterval: Duration.millis(50),
-              entityTerminationTimeout: Duration.seconds(10),
+              // A stop drains the calls on the wire first (Drain, up to 9 s); what is left then is held at
+              // the gate or sleeping in a backoff, and resumes on the next start: no reason to wait long.
+              entityTerminationTimeout: Duration.seconds(2),
               // A finished workflow's entity is not needed again; keeping it a minute (the default) holds
               // thousands of them in memory during a large batch.
               entityMaxIdleTime: Duration.seconds(5)

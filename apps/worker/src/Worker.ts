@@ -20,6 +20,7 @@ import type { ApiRateLimiter } from "./ApiRateLimiter.js"
 import * as ApiRateLimiterModule from "./ApiRateLimiter.js"
 import * as CancelWorkflow from "./CancelWorkflow.js"
 import * as ClusterEngine from "./ClusterEngine.js"
+import * as Drain from "./Drain.js"
 import * as Engine from "./Engine.js"
 import * as Store from "./Store.js"
 import type * as StoreLock from "./StoreLock.js"
@@ -50,13 +51,18 @@ export const clientLayer = (options: Pick<Options, "flex">) =>
     Effect.gen(function* () {
       const settings = yield* options.flex ?? FlexClient.config
       const limiter = yield* ApiRateLimiterModule.ApiRateLimiter
-      return yield* FlexClient.make({ ...settings, beforeAttempt: limiter.take })
+      const drain = yield* Drain.Drain
+      // The gate again after the limiter's wait: a stop may have begun meanwhile.
+      return yield* FlexClient.make({
+        ...settings,
+        beforeAttempt: Effect.zipRight(drain.gate, Effect.zipRight(limiter.take, drain.gate))
+      })
     })
   ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-/** The Flex client and an in-process rate limiter: what every API call of one process needs. */
+/** The Flex client, an in-process rate limiter and the stop gate: what every API call of one process needs. */
 export const flexLayer = (options: Pick<Options, "rate" | "flex">) =>
-  clientLayer(options).pipe(Layer.provideMerge(ApiRateLimiterModule.layer(options.rate)))
+  clientLayer(options).pipe(Layer.provideMerge(Layer.merge(ApiRateLimiterModule.layer(options.rate), Drain.layer)))
 
 /**
  * The workflow on its engine, with the services its activities use. On SQLite the rate limiter is in
@@ -71,6 +77,7 @@ export type Provided =
   | Store.Store
   | ApiRateLimiter
   | FlexClient.FlexClient
+  | Drain.Drain
 
 export type LayerError =
   | ConfigError.ConfigError
@@ -107,7 +114,9 @@ const layerTraced = (options: Options): Layer.Layer<Provided, LayerError> => {
     Layer.provideMerge(
       Layer.merge(
         Store.layer,
-        clientLayer(options).pipe(Layer.provideMerge(ApiRateLimiterModule.layerShared(options.rate)))
+        clientLayer(options).pipe(
+          Layer.provideMerge(Layer.merge(ApiRateLimiterModule.layerShared(options.rate), Drain.layer))
+        )
       )
     ),
     Layer.provideMerge(
