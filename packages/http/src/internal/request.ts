@@ -9,7 +9,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { DecodeFailure, ErrorBody } from "@flex/domain"
+import { DecodeFailure, Decoder, ErrorBody } from "@flex/domain"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -45,7 +45,8 @@ export interface Settings {
   readonly retry: RetryPolicy.RetryPolicy
 }
 
-export const decoder = <A, I>(schema: Schema.Schema<A, I>) => ParseResult.decodeUnknownEither(schema)
+/** Effect's answers, with valid responses (nearly all of them) decoded by a function compiled from the schema. */
+export const decoder = <A, I>(schema: Schema.Schema<A, I>) => Decoder.decodeUnknownEither(schema)
 
 const decodeErrorBody = ParseResult.decodeUnknownOption(ErrorBody.ErrorBody)
 
