@@ -55,6 +55,14 @@ export interface ClusterOptions {
   readonly shardLockExpiration?: Duration.DurationInput | undefined
 }
 
+/**
+ * The shard layout, pinned here rather than left to the library's defaults (and its environment
+ * variables) because it must be the same on every runner, and because the stall watchdog
+ * (ClusterWatchdog) enumerates this runner's shards from it.
+ */
+export const shardGroup = "default"
+export const shardsPerGroup = 300
+
 export const postgres = (options: ClusterOptions) => {
   const client = PgClient.layer({ url: options.url, applicationName: "flex-worker" })
   const runner = NodeClusterSocket.layer({
@@ -63,6 +71,9 @@ export const postgres = (options: ClusterOptions) => {
     shardingConfig: {
       // It listens at its runner address too: the address must be one the other runners can reach.
       runnerAddress: Option.some(options.runnerAddress),
+      shardsPerGroup,
+      availableShardGroups: [shardGroup],
+      assignedShardGroups: [shardGroup],
       entityMessagePollInterval: Duration.seconds(1),
       entityReplyPollInterval: Duration.millis(100),
       entityTerminationTimeout: Duration.seconds(10),

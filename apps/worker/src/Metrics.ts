@@ -35,6 +35,11 @@ export const inFlight = Metric.gauge("flex_worker_workflows_in_flight", {
 
 export const rateLimiterWaits = waits
 
+export const stalledMessageAge = Metric.gauge("flex_worker_stalled_message_age_seconds", {
+  description:
+    "Cluster mode: age in seconds of the oldest stalled engine message on this runner's shards (due, unprocessed, not read for longer than FLEX_WORKER_STALL_THRESHOLD, and not being processed by the runner); 0 when none"
+})
+
 /** The metrics `/metrics` exposes, so they appear (at zero) before anything happened. */
 const exposed = new Set([
   "flex_worker_requests_accepted_total",
@@ -42,7 +47,8 @@ const exposed = new Set([
   "flex_worker_api_calls_total",
   "flex_worker_api_latency_seconds",
   "flex_worker_workflows_in_flight",
-  "flex_worker_rate_limiter_waits_total"
+  "flex_worker_rate_limiter_waits_total",
+  "flex_worker_stalled_message_age_seconds"
 ])
 
 /** Touches every metric once so each has a sample from the start. */

@@ -6,20 +6,30 @@
  * that starts every stored request without an outcome. The API starts a request's workflow right after
  * storing it; the sweeper covers the moment in between (a crash after the 202), so no accepted request
  * is ever left without a workflow. Starting a workflow that exists already is a no-op.
+ *
+ * In cluster mode it also runs the stall watchdog (ClusterWatchdog): when this runner holds due engine
+ * messages it neither reads nor processes for longer than FLEX_WORKER_STALL_THRESHOLD, `/healthz` says
+ * 503 with the reason and the runner stops with exit code 1, for its supervisor to start it again.
  */
 
 import { createServer } from "node:http"
 import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as Singleton from "@effect/cluster/Singleton"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { NodeHttpServer } from "@effect/platform-node"
 import * as Console from "effect/Console"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as CancelWorkflow from "./CancelWorkflow.js"
+import * as ClusterEngine from "./ClusterEngine.js"
+import * as ClusterWatchdog from "./ClusterWatchdog.js"
 import * as HttpApi from "./HttpApi.js"
 import * as Metrics from "./Metrics.js"
 import { type PendingCursor, Store } from "./Store.js"
@@ -33,6 +43,8 @@ export interface Options {
   readonly rate: number
   readonly runnerAddress?: RunnerAddress.RunnerAddress | undefined
   readonly shardLockExpiration?: Duration.DurationInput | undefined
+  /** Cluster mode: the stall watchdog's threshold (default FLEX_WORKER_STALL_THRESHOLD, else 60 s; 0: off). */
+  readonly stallThreshold?: Duration.DurationInput | undefined
   readonly settings?: Worker.Options["settings"]
   readonly flex?: Worker.Options["flex"]
 }
@@ -64,6 +76,37 @@ const sweeper = Singleton.make(
   )
 )
 
+/**
+ * `/healthz` answers 503 with the watchdog's reason once it has found a stall (the runner is stopping);
+ * otherwise the API answers as usual.
+ */
+const withStallHealth = <E, R>(app: HttpApp.Default<E, R>) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (request.method === "GET" && request.url.split("?")[0] === "/healthz") {
+      const stalled = yield* Effect.flatMap(ClusterWatchdog.ClusterWatchdog, (watchdog) => watchdog.stalled)
+      if (Option.isSome(stalled)) {
+        return HttpServerResponse.unsafeJson(
+          { status: "unavailable", engine: "stalled", database: "up", reason: stalled.value.message },
+          { status: 503 }
+        )
+      }
+    }
+    return yield* app
+  })
+
+const watchdog = (options: Options) =>
+  ClusterEngine.location(options.store)._tag === "Postgres"
+    ? Layer.unwrapEffect(
+        Effect.map(
+          options.stallThreshold === undefined
+            ? ClusterWatchdog.thresholdConfig
+            : Effect.succeed(options.stallThreshold),
+          (threshold) => ClusterWatchdog.layerWatch({ threshold })
+        )
+      )
+    : Layer.empty
+
 export const layer = (options: Options) => {
   const worker = Worker.layer(options)
   const announce = Layer.effectDiscard(
@@ -75,8 +118,11 @@ export const layer = (options: Options) => {
       yield* Console.log(`listening on ${address}`)
     })
   )
-  const web = Layer.mergeAll(HttpServer.serve(HttpApi.app(options.token)), announce).pipe(
+  const web = Layer.mergeAll(HttpServer.serve(withStallHealth(HttpApi.app(options.token))), announce).pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { host: options.host, port: options.port }))
   )
-  return Layer.mergeAll(web, sweeper).pipe(Layer.provide(worker))
+  return Layer.mergeAll(web, sweeper, watchdog(options)).pipe(
+    Layer.provide(worker),
+    Layer.provide(ClusterWatchdog.layer)
+  )
 }

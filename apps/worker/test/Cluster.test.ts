@@ -8,7 +8,20 @@ import * as Serve from "./support/serve.js"
 beforeAll(() => Cli.ensureBuilt(), 120_000)
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
-const fast = { FLEX_WORKER_BACKOFF_BASE: "50 millis", FLEX_WORKER_BACKOFF_MAX: "500 millis", FLEX_TIMEOUT: "5" }
+// The stall watchdog (ClusterWatchdog) at a tight threshold: failover, handover and a busy cluster must
+// not trip it (a tripped runner exits 1, which the tests below check for).
+const fast = {
+  FLEX_WORKER_BACKOFF_BASE: "50 millis",
+  FLEX_WORKER_BACKOFF_MAX: "500 millis",
+  FLEX_TIMEOUT: "5",
+  FLEX_WORKER_STALL_THRESHOLD: "5 seconds"
+}
+
+/** The runner is still up, and its watchdog never reported a stall. */
+const notStalled = (server: Serve.Server) => {
+  assert.isNull(server.child.exitCode, `${server.output().stderr.slice(-2000)}`)
+  assert.notInclude(server.output().stderr, "cluster stall")
+}
 
 interface Runner extends Serve.Server {
   readonly address: string
@@ -86,7 +99,8 @@ const clusterTests = () => {
           Array.from({ length: 1000 }, () => ({ status: "requires_capture" as const }))
         )
         const rate = 150
-        const [first] = yield* runners(3, db.url, sandbox, rate)
+        const all = yield* runners(3, db.url, sandbox, rate)
+        const first = all[0]
         const ids = intents.map((pi) => pi.payment_intent_id)
         const started = Date.now()
         yield* submit(first!, ids)
@@ -98,6 +112,7 @@ const clusterTests = () => {
         const perRunner = new Map<string, number>()
         for (const r of rows) perRunner.set(r.recorded_by, (perRunner.get(r.recorded_by) ?? 0) + 1)
         assert.isAtLeast(perRunner.size, 2, `work spread over runners: ${JSON.stringify([...perRunner])}`)
+        for (const runner of all) notStalled(runner)
         const cancels = (yield* sandbox.calls).filter((c) => c.path.endsWith("/cancel"))
         assert.strictEqual(cancels.length, 1000, "one cancel call per request")
         const worst = yield* maxPerSecond(sandbox)
@@ -181,6 +196,7 @@ const clusterTests = () => {
           after.every((r) => r.recorded_by !== victim.address),
           "nothing recorded by the dead runner"
         )
+        for (const survivor of servers.filter((s) => s !== victim)) notStalled(survivor)
         // Every intent is canceled at the sandbox, and each was cancelled with one key only.
         const cancels = (yield* sandbox.calls).filter((c) => c.path.endsWith("/cancel"))
         const keys = new Map<string, Set<string | null>>()
@@ -221,6 +237,7 @@ const clusterTests = () => {
         yield* waitForOutcomes(db.url, 150, 120)
         const rows = yield* outcomes(db.url)
         assert.strictEqual(new Set(rows.map((r) => r.request_id)).size, 150)
+        notStalled(servers[0]!)
         const pending = new Set(inFlight.map((r) => r.request_id))
         const handover = Math.max(
           0,
@@ -244,7 +261,8 @@ const clusterTests = () => {
         const port = yield* Pg.freePort
         const server = yield* Serve.start(["--store", proxy.urlFor(db.name), "--runner-address", `127.0.0.1:${port}`], {
           FLEX_API_KEY: sandbox.apiKey,
-          FLEX_BASE_URL: sandbox.url
+          FLEX_BASE_URL: sandbox.url,
+          FLEX_WORKER_STALL_THRESHOLD: "5 seconds"
         })
         assert.strictEqual((yield* promise(() => server.request("/healthz", { auth: false }))).status, 200)
         proxy.cut()
@@ -258,6 +276,7 @@ const clusterTests = () => {
           status = (yield* promise(() => server.request("/healthz", { auth: false }))).status
         }
         assert.strictEqual(status, 200)
+        notStalled(server)
       }),
     120_000
   )
