@@ -219,8 +219,8 @@ export const layer: Layer.Layer<ClusterWatchdog> = Layer.effect(
  * The watch itself, as a layer of `flex-worker serve`. Its construction never completes while the
  * runner is healthy, and fails with {@link ClusterStalled} once a stall is confirmed, after logging it
  * and answering 503 on `/healthz` for `grace`. A layer that fails fails the whole `Layer.launch`, so the
- * runner shuts down as on any fatal error (work handed over, locks released) and exits 1. A threshold
- * of 0 turns it off.
+ * runner shuts down as on any fatal error (work handed over, locks released) and exits 1. A zero
+ * threshold (`0 seconds`) turns it off.
  */
 export const layerWatch = (
   options: Options
