@@ -9,7 +9,7 @@
  * - memory: `cancel --file` with many IDs against the fast sandbox: the worker's peak RSS.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
@@ -22,6 +22,15 @@ import { type Usage, watch } from "./proc.js"
 /** The built CLI; `FLEX_BENCH_WORKER_BIN` points the worker cases at another build (to compare a change). */
 export const workerBin =
   process.env.FLEX_BENCH_WORKER_BIN ?? fileURLToPath(new URL("../../apps/worker/dist/bin.js", import.meta.url))
+/**
+ * The Node.js flags the CLI runs with when started as a program (`flex-worker`, `pnpm flex-worker`):
+ * those of its `#!/usr/bin/env -S node …` line, so the bench runs it exactly as users do.
+ */
+export const workerNodeFlags: ReadonlyArray<string> = (() => {
+  const first = readFileSync(workerBin, "utf8").split("\n", 1)[0] ?? ""
+  const shebang = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)
+  return shebang === null ? [] : shebang[1]!.trim().split(/\s+/)
+})()
 const sandboxBin = createRequire(import.meta.url).resolve("@flex/sandbox/bin")
 const apiKey = "fsk_test_bench"
 const apiToken = "bench-token-0123456789abcdef"
@@ -117,6 +126,7 @@ const runCancel = async (
   const child = spawn(
     process.execPath,
     [
+      ...workerNodeFlags,
       workerBin,
       "cancel",
       "--file",
@@ -307,6 +317,7 @@ export const runPgCeilingBench = (serverUrl: string, runners: number, intents: n
         const port = await freePort()
         const runner = await spawnListening(
           [
+            ...workerNodeFlags,
             workerBin,
             "serve",
             "--listen",
