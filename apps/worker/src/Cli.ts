@@ -9,7 +9,6 @@ import * as Options from "@effect/cli/Options"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { PaymentIntentStatus } from "@flex/domain"
 import { FlexClient } from "@flex/http"
 import * as Chunk from "effect/Chunk"
@@ -31,6 +30,7 @@ import * as Progress from "./Progress.js"
 import * as Report from "./Report.js"
 import * as Serve from "./Serve.js"
 import * as Store from "./Store.js"
+import * as StoreLock from "./StoreLock.js"
 import * as Worker from "./Worker.js"
 
 const store = Options.text("store").pipe(
@@ -132,7 +132,7 @@ const report = Command.make(
         return yield* Effect.fail(new Report.InputError({ message: `No store at ${options.store} (pass --store)` }))
       }
       const client: Layer.Layer<SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =
-        where._tag === "Sqlite" ? SqliteClient.layer({ filename: where.path }) : PgClient.layer({ url: where.url })
+        where._tag === "Sqlite" ? StoreLock.client(where.path) : PgClient.layer({ url: where.url })
       const rows = yield* Effect.flatMap(Store.Store, (s) => s.all).pipe(
         Effect.provide(Store.layer.pipe(Layer.provide(client)))
       )

@@ -10,7 +10,6 @@ import * as Path from "node:path"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -57,9 +56,10 @@ export const sqlite = (store: string) => {
   )
   // WAL with synchronous=NORMAL: a commit survives a crash of the process (kill -9 included); only an
   // operating-system crash or power loss can lose the last commits. FULL would fsync every message.
+  // StoreLock.client: another process's lock on the file is waited out, asynchronously.
   const client = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(sql`PRAGMA synchronous = NORMAL`))
-  ).pipe(Layer.provideMerge(SqliteClient.layer({ filename: store })))
+  ).pipe(Layer.provideMerge(StoreLock.client(store)))
   const engine = Layer.unwrapEffect(
     Effect.map(shardsPerGroup, (shards) =>
       ClusterWorkflowEngine.layer.pipe(

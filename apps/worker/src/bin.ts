@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `flex-worker`: exit codes are 0 when every request reached an outcome, 2 for usage, configuration
- * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, store in use), 130/143 when
- * interrupted by SIGINT/SIGTERM (pending requests resume on the next start), 1 for anything else.
+ * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, store in use or locked by another
+ * process for longer than the worker waits), 130/143 when interrupted by SIGINT/SIGTERM (pending
+ * requests resume on the next start), 1 for anything else.
  * Errors are one line on stderr, never a stack trace, never a secret. Logs, process warnings included,
  * go to stderr too: JSON lines, or pretty on a terminal.
  */
@@ -24,6 +25,19 @@ process.once("SIGINT", () => {
 process.once("SIGTERM", () => {
   signal = "SIGTERM"
 })
+
+/**
+ * The StoreUnavailable an error carries, if any: a store operation fails with a SqlError caused by it,
+ * and the engine wraps that in errors of its own (sometimes as a defect).
+ */
+const storeUnavailable = (error: unknown): { readonly message: string } | undefined => {
+  let current = error
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    if ((current as { _tag?: unknown })._tag === "StoreUnavailable") return current as Error
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
 
 const usage = (error: unknown): boolean =>
   ValidationError.isValidationError(error) ||
@@ -112,6 +126,12 @@ NodeRuntime.runMain(main, {
       return onExit(signal === "SIGTERM" ? 143 : 130)
     }
     const failure = Cause.failureOption(exit.cause)
+    // Another process held the store's lock for longer than the worker waits: one line, like "store in use".
+    const unavailable = storeUnavailable(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause))
+    if (unavailable !== undefined) {
+      process.stderr.write(`flex-worker: ${unavailable.message}\n`)
+      return onExit(2)
+    }
     if (failure._tag === "Some") {
       const error = failure.value
       // @effect/cli prints its own message for usage errors.

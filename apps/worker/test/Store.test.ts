@@ -1,18 +1,24 @@
 /**
- * The store on its real databases: a SQLite file and a PostgreSQL database (one contract for both).
+ * The store on its real databases: a SQLite file and a PostgreSQL database (one contract for both);
+ * and on SQLite, another process holding the file's write lock while the worker writes.
  */
+import { spawn } from "node:child_process"
+import { createRequire } from "node:module"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Redacted } from "effect"
+import { Sandbox } from "@flex/sandbox"
+import { Context, Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Scope from "effect/Scope"
+import * as Batch from "../src/Batch.js"
 import * as CancelRequest from "../src/CancelRequest.js"
+import * as Outcome from "../src/Outcome.js"
 import * as StoreModule from "../src/Store.js"
 import { Store } from "../src/Store.js"
-import { tempStore } from "./support/harness.js"
+import * as StoreLock from "../src/StoreLock.js"
+import { tempStore, workerLayer } from "./support/harness.js"
 import * as Pg from "./support/pg.js"
 
 const intent = (n: number) => `fpi_01J9M9S346Q3D25VT4F5V37${String(n).padStart(3, "0")}`
@@ -68,7 +74,7 @@ const contract = (
 
 contract(
   "a SQLite file",
-  Effect.map(tempStore, (filename) => SqliteClient.layer({ filename }))
+  Effect.map(tempStore, (filename) => StoreLock.client(filename))
 )
 
 if (Pg.url !== undefined) {
@@ -81,3 +87,164 @@ if (Pg.url !== undefined) {
     it.skip(`skipped: ${Pg.skipReason}`, () => {})
   })
 }
+
+const betterSqlite = createRequire(import.meta.url).resolve("better-sqlite3")
+
+/**
+ * Another process takes the store's write lock (`BEGIN EXCLUSIVE`) and holds it for `ms`. Succeeds once
+ * the lock is held, with when it was taken and a promise of when it was let go (the holder's own clock
+ * readings, so a stalled event loop here cannot skew them).
+ */
+const foreignLock = (file: string, ms: number) =>
+  Effect.acquireRelease(
+    Effect.async<{ lockedAt: number; released: Promise<number>; kill: () => void }, Error>((resume) => {
+      const script = `
+        const db = new (require(${JSON.stringify(betterSqlite)}))(${JSON.stringify(file)}, { timeout: 30000 })
+        db.exec("BEGIN EXCLUSIVE")
+        process.stdout.write("locked " + Date.now() + "\\n")
+        setTimeout(() => { db.exec("COMMIT"); process.stdout.write("released " + Date.now() + "\\n"); process.exit(0) }, ${ms})
+      `
+      const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] })
+      let out = ""
+      let err = ""
+      child.stderr.on("data", (d) => {
+        err += d
+      })
+      child.stdout.on("data", (d) => {
+        out += d
+        const locked = /locked (\d+)/.exec(out)
+        if (locked) resume(Effect.succeed({ lockedAt: Number(locked[1]), released, kill: () => child.kill() }))
+      })
+      const released = new Promise<number>((resolve) =>
+        child.on("close", () => resolve(Number(/released (\d+)/.exec(out)?.[1] ?? Date.now())))
+      )
+      child.on("close", (code) => resume(Effect.fail(new Error(`the lock holder exited ${code}: ${err}`))))
+    }),
+    (lock) => Effect.sync(lock.kill)
+  )
+
+/** The longest the event loop went without running a 10 ms timer, from now until `stop`. */
+const loopLag = () => {
+  let last = Date.now()
+  let max = 0
+  const timer = setInterval(() => {
+    const now = Date.now()
+    max = Math.max(max, now - last - 10)
+    last = now
+  }, 10)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return max
+    }
+  }
+}
+
+const sqliteStore = (file: string, options?: StoreLock.ClientOptions) =>
+  Effect.map(Layer.build(StoreModule.layer.pipe(Layer.provide(StoreLock.client(file, options)))), (context) =>
+    Context.get(context, Store)
+  )
+
+describe("the SQLite store locked by another process", () => {
+  it.scopedLive("a 2 s lock during every kind of write is waited out: no failure, nothing lost, the loop free", () =>
+    Effect.gen(function* () {
+      const file = yield* tempStore
+      const store = yield* sqliteStore(file)
+      const requests = Array.from({ length: 200 }, (_, i) => CancelRequest.make(intent(i)))
+      const lock = yield* foreignLock(file, 2000)
+      const lag = loopLag()
+      // Transactions that read before they write (intake, submit; SQLite refuses those at once under a
+      // deferred BEGIN), and single-statement writes (accept, markAttempt, record), all at once.
+      yield* Effect.all(
+        [
+          Effect.zipRight(
+            store.intake(requests.slice(0, 100), "batch-1", false),
+            Effect.forEach(
+              requests.slice(0, 50),
+              (r) =>
+                store.record(
+                  r.requestId,
+                  new Outcome.NotFound({ paymentIntentId: r.paymentIntentId, attempts: 0, apiCalls: 1 })
+                ),
+              { concurrency: 10 }
+            )
+          ),
+          store.submit(requests.slice(100, 150)),
+          Effect.forEach(requests.slice(150), (r) => store.accept(r), { concurrency: 10 }),
+          Effect.forEach(requests.slice(0, 50), (r) => store.markAttempt(r.requestId, 0, 1, "session-1"), {
+            concurrency: 10
+          })
+        ],
+        { concurrency: "unbounded" }
+      )
+      const done = Date.now()
+      const maxLag = lag.stop()
+      const releasedAt = yield* Effect.promise(() => lock.released)
+      assert.isAtLeast(done - lock.lockedAt, 1500, "the writes waited for the lock")
+      assert.isAtMost(done - releasedAt, 1000, "and went on soon after it was let go")
+      // better-sqlite3's own busy wait (5 s by default) would stop the loop for the whole lock.
+      assert.isBelow(maxLag, 1000, "the event loop kept running")
+      assert.deepStrictEqual(yield* store.counts, { requests: 200, outcomes: 50 })
+      for (const r of requests.slice(0, 50)) {
+        assert.deepStrictEqual(yield* store.markAttempt(r.requestId, 0, 1, "session-1"), { rerun: true, resumed: true })
+      }
+    })
+  )
+
+  it.scopedLive("a 2 s lock mid-batch is waited out by the engine too: every request ends in its outcome", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 61 })
+      const intents = yield* sandbox.createIntents(
+        Array.from({ length: 60 }, () => ({ status: "requires_capture" as const }))
+      )
+      const file = yield* tempStore
+      const inputs = Stream.fromIterable(
+        intents.map((pi, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId: pi.payment_intent_id }))
+      )
+      const locker = yield* Effect.fork(
+        Effect.gen(function* () {
+          while ((yield* sandbox.calls).length < 15) yield* Effect.sleep("10 millis")
+          const lock = yield* foreignLock(file, 2000)
+          return { lockedAt: lock.lockedAt, releasedAt: yield* Effect.promise(() => lock.released) }
+        }).pipe(Effect.scoped)
+      )
+      // From the start: a busy wait in the driver would stall the loop from the lock's first moment.
+      const lag = loopLag()
+      const report = yield* Batch.run(inputs, { concurrency: 8, retryGaveUp: false }).pipe(
+        Effect.provide(workerLayer(sandbox, file, 40))
+      )
+      const done = Date.now()
+      const maxLag = lag.stop()
+      const { lockedAt, releasedAt } = yield* Fiber.join(locker)
+      assert.isAbove(done, releasedAt, "the batch was still running when the lock was let go")
+      assert.isAbove(releasedAt - lockedAt, 1900)
+      assert.isBelow(maxLag, 1000, "the event loop kept running")
+      assert.strictEqual(report.outcomes.Canceled, 60)
+      const store = yield* sqliteStore(file)
+      assert.deepStrictEqual(yield* store.counts, { requests: 60, outcomes: 60 })
+    })
+  )
+
+  it.scopedLive("a lock held past the wait fails with StoreUnavailable, and the store works once it is gone", () =>
+    Effect.gen(function* () {
+      const file = yield* tempStore
+      const store = yield* sqliteStore(file, { waitFor: "500 millis" })
+      const lock = yield* foreignLock(file, 2500)
+      const error = yield* Effect.flip(store.intake([CancelRequest.make(intent(1))], "batch-1", false))
+      assert.isBelow(Date.now() - lock.lockedAt, 2000, "it gave up after the wait, not the lock")
+      const cause = error.cause as StoreLock.StoreUnavailable
+      assert.strictEqual(cause._tag, "StoreUnavailable")
+      assert.strictEqual(cause.message, `Cannot use the store ${file}: it is locked by another process (waited 500ms)`)
+      // Having given up once, the next write does not wait again while the lock stays.
+      const before = Date.now()
+      const again = yield* Effect.flip(store.accept(CancelRequest.make(intent(2))))
+      assert.strictEqual((again.cause as StoreLock.StoreUnavailable)._tag, "StoreUnavailable")
+      assert.isBelow(Date.now() - before, 300)
+      yield* Effect.promise(() => lock.released)
+      assert.deepStrictEqual(
+        (yield* store.intake([CancelRequest.make(intent(1))], "batch-1", false)).map((r) => r._tag),
+        ["Accepted"]
+      )
+    })
+  )
+})
