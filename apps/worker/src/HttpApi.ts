@@ -126,6 +126,19 @@ const submit = Effect.gen(function* () {
     const failure = DecodeFailure.fromParseError(decoded.left)
     return error(400, "invalid_request", DecodeFailure.format(failure))
   }
+  // `cancel_<intent>` is the id derived from an intent (the API's own default, and what a CLI batch on the
+  // same store takes for that intent's request): given to another intent, it would stand in for that one.
+  const misused = decoded.right.findIndex(
+    (c) => c.request_id?.startsWith("cancel_") && c.request_id !== CancelRequest.requestIdFor(c.payment_intent_id)
+  )
+  if (misused >= 0) {
+    const c = decoded.right[misused]!
+    return error(
+      400,
+      "invalid_request",
+      `${isBatch ? `cancellations[${misused}].` : ""}request_id: ids starting with cancel_ are derived from the intent (${CancelRequest.requestIdFor(c.payment_intent_id)} for ${c.payment_intent_id}); choose another or leave it out`
+    )
+  }
   const requests = decoded.right.map((c) => ({
     ...CancelRequest.make(c.payment_intent_id, c.reason),
     ...(c.request_id === undefined ? {} : { requestId: c.request_id })

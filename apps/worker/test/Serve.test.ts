@@ -164,13 +164,24 @@ describe("flex-worker serve: the HTTP API (embedded engine)", () => {
           JSON.stringify({ cancellations: Array.from({ length: 1001 }, () => ({ payment_intent_id: id })) }),
           "cancellations"
         ],
-        [JSON.stringify([1, 2]), ""]
+        [JSON.stringify([1, 2]), ""],
+        // The derived id of another intent (fpi_…3T, not …3S).
+        [JSON.stringify({ payment_intent_id: id, request_id: "cancel_fpi_01j9m9s346q3d25vt4f5v37e3t" }), "request_id"],
+        [
+          JSON.stringify({ cancellations: [{ payment_intent_id: id, request_id: "cancel_x" }] }),
+          "cancellations[0].request_id"
+        ]
       ]
       for (const [body, field] of cases) {
         const res = yield* post(body)
         assert.strictEqual(res.status, 400, body.slice(0, 60))
         assert.include(res.body.error.message, field, body.slice(0, 60))
       }
+      // An intent's own derived id is its request, as when left out.
+      const derived = yield* post(
+        JSON.stringify({ payment_intent_id: id, request_id: id.toLowerCase().replace("fpi_", "cancel_fpi_") })
+      )
+      assert.strictEqual(derived.status, 202, derived.text)
       const huge = JSON.stringify({ payment_intent_id: id, reason: "x".repeat(2 * 1024 * 1024) })
       assert.strictEqual((yield* post(huge)).status, 413)
       const metrics = yield* promise(() => fetch(`${server.url}/metrics`).then((r) => r.text()))
