@@ -66,9 +66,21 @@ const toRun = (node: Node): Fast => {
   return (u) => (test(u) ? u : Reject)
 }
 
-/** The value of an `Either` a schema function answered, `Reject` for a `Left`, `Bail` for an `Effect`. */
-const fromResult = (result: unknown): unknown =>
-  Either.isEither(result) ? (result._tag === "Right" ? result.right : Reject) : Bail
+// Effect builds every `Right` on one prototype and every `Left` on another: comparing prototypes is the
+// cheap test. Were that to change, results would only stop being recognised and `Bail` to Effect's decoder.
+const rightPrototype: unknown = Object.getPrototypeOf(Either.right(undefined))
+const leftPrototype: unknown = Object.getPrototypeOf(Either.left(undefined))
+
+/** The value of an `Either` a schema function answered, `Reject` for a `Left`, `Bail` for anything else. */
+const fromResult = (result: unknown): unknown => {
+  if (typeof result !== "object" || result === null) return Bail
+  const prototype = Object.getPrototypeOf(result)
+  return prototype === rightPrototype
+    ? (result as Either.Right<unknown, unknown>).right
+    : prototype === leftPrototype
+      ? Reject
+      : Bail
+}
 
 const affectsParsing = (ast: AST.AST): boolean =>
   Option.isSome(AST.getParseOptionsAnnotation(ast)) || Option.isSome(AST.getDecodingFallbackAnnotation(ast))
