@@ -5,7 +5,8 @@
  * fails on a missed goal (a case that breaks does fail the run).
  *
  * Cases: decode (`decode.ts`), client (`client.ts`), worker against the rate limit, worker ceiling
- * and memory (`worker.ts`), sandbox throughput (`sandbox.ts`).
+ * and memory (`worker.ts`), sandbox throughput (`sandbox.ts`). `--only=decode,client` runs only the named
+ * cases (decode, client, sandbox, rate, ceiling, pg, memory) and leaves `bench/results.json` alone.
  */
 import { writeFileSync } from "node:fs"
 import { cpus } from "node:os"
@@ -98,6 +99,7 @@ const results = {
   decode: {
     json_parse_us: round(decode?.json_parse_us, 2),
     domain_us: round(decode?.domain_us, 2),
+    domain_effect_us: round(decode?.domain_effect_us, 2),
     zod_us: round(decode?.zod_us, 2),
     valibot_us: round(decode?.valibot_us, 2)
   },
@@ -146,6 +148,10 @@ if (decode !== undefined) {
     r === null ? null : r <= 1.5
   )
   info(
+    "decode: JSON.parse + Effect's ParseResult",
+    `${fmt(decode.domain_effect_us, 1)} µs (${fmt(ratio(decode.domain_effect_us, decode.json_parse_us), 2)}×), the same schema without Decoder`
+  )
+  info(
     "decode: JSON.parse + zod 4",
     `${fmt(decode.zod_us, 1)} µs (${fmt(ratio(decode.zod_us, decode.json_parse_us), 2)}×)`
   )
@@ -155,8 +161,9 @@ if (decode !== undefined) {
   )
   info(
     "decode: validation alone",
-    `domain ${fmt(decode.only.domain_us, 1)}, zod ${fmt(decode.only.zod_us, 1)}, valibot ${fmt(decode.only.valibot_us, 1)} µs`
+    `domain ${fmt(decode.only.domain_us, 1)} (Effect's ParseResult ${fmt(decode.only.domain_effect_us, 1)}), zod ${fmt(decode.only.zod_us, 1)}, valibot ${fmt(decode.only.valibot_us, 1)} µs`
   )
+  info("decode: variants accepted and rejected alike", `${decode.variants} of ${decode.variants}`)
 }
 if (client !== undefined) {
   const raw = byName("raw_undici")!
