@@ -17,6 +17,7 @@ import * as Stream from "effect/Stream"
 import * as CancelRequest from "./CancelRequest.js"
 import * as CancelWorkflow from "./CancelWorkflow.js"
 import * as Drain from "./Drain.js"
+import * as Heap from "./Heap.js"
 import type * as Outcome from "./Outcome.js"
 import * as Report from "./Report.js"
 import { type PendingCursor, Store } from "./Store.js"
@@ -91,6 +92,7 @@ export const run = <R>(
             Report.add(report, outcome)
             done++
             options.onOutcome?.(done, outcome)
+            if (done % 25 === 0) Heap.trim()
           }),
         { concurrency: options.concurrency, unordered: true }
       ),
