@@ -11,7 +11,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { DecodeFailure, Ids, PaymentIntent } from "@flex/domain"
+import { DecodeFailure, Decoder, Ids, PaymentIntent } from "@flex/domain"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -22,7 +22,6 @@ import * as Either from "effect/Either"
 import { pipe } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as FlexError from "./FlexError.js"
@@ -161,7 +160,10 @@ export const userAgent = `flex-ts/${version}`
 
 const decodeEnvelope = Request.decoder(PaymentIntent.Envelope)
 const decodeList = Request.decoder(PaymentIntent.ListEnvelope)
-const decodeId = ParseResult.decodeUnknownEither(Ids.PaymentIntentId)
+const decodeId = Decoder.decodeUnknownEither(Ids.PaymentIntentId)
+
+// A captured stack trace would only ever point into this module, and costs an `Error` per call.
+const spanOptions = { captureStackTrace: false } as const
 
 const cancelErrors = new Set<Request.Tag>(FlexError.tags)
 const retrieveErrors = new Set<Request.Tag>([...cancelErrors].filter((tag) => tag !== "ConflictError"))
@@ -253,7 +255,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           }),
           (envelope) => envelope.payment_intent
         )
-      }).pipe(Effect.withSpan("FlexClient.paymentIntents.cancel"))
+      }).pipe(Effect.withSpan("FlexClient.paymentIntents.cancel", spanOptions))
 
     const retrieve: PaymentIntents["retrieve"] = (id, call) =>
       Effect.flatMap(checkId("GET", "/v1/payment_intents/{id}", id), (intentId) =>
@@ -267,7 +269,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           }),
           (envelope) => envelope.payment_intent
         )
-      ).pipe(Effect.withSpan("FlexClient.paymentIntents.retrieve")) as Effect.Effect<
+      ).pipe(Effect.withSpan("FlexClient.paymentIntents.retrieve", spanOptions)) as Effect.Effect<
         PaymentIntent.PaymentIntent,
         FlexError.RetrieveError
       >
@@ -287,7 +289,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
           expected: listErrors
         }),
         (envelope) => envelope.payment_intents
-      ).pipe(Effect.withSpan("FlexClient.paymentIntents.list")) as Effect.Effect<
+      ).pipe(Effect.withSpan("FlexClient.paymentIntents.list", spanOptions)) as Effect.Effect<
         ReadonlyArray<PaymentIntent.PaymentIntent>,
         FlexError.ListError
       >

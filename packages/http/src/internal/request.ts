@@ -221,6 +221,9 @@ const attempt = <A>(settings: Settings, call: Call<A>, n: number): Effect.Effect
     // Named after the route, not the path: an ID in a span name would make one span name per intent.
     Effect.withSpan(`Flex ${call.method} ${call.route}`, {
       kind: "client",
+      // A captured stack trace would only ever point here, into this library, and costs an `Error` per
+      // attempt.
+      captureStackTrace: false,
       attributes: {
         "http.request.method": call.method,
         "http.route": call.route,
