@@ -82,13 +82,22 @@ const logger = Logger.replace(
   Logger.withConsoleError(process.stderr.isTTY ? Logger.prettyLoggerDefault : Logger.jsonLogger)
 )
 
-/** A process warning's text without credentials: a URL's password, or the API key or token if it appears. */
+/** The secrets this process was given: the API key and token, and the database password (env or --store). */
+const secrets = (): Array<string> => {
+  const given = [process.env.FLEX_API_KEY, process.env.FLEX_WORKER_API_TOKEN]
+  for (const value of [process.env.FLEX_WORKER_DATABASE_URL, ...process.argv]) {
+    if (value === undefined || !/^postgres(ql)?:\/\//.test(value)) continue
+    try {
+      given.push(decodeURIComponent(new URL(value).password))
+    } catch {}
+  }
+  return given.filter((secret): secret is string => secret !== undefined && secret.length >= 4)
+}
+
+/** A process warning's text without credentials: a URL's password, and any secret of {@link secrets}. */
 const redact = (text: string): string => {
   let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s]*@/gi, "$1***@")
-  for (const name of ["FLEX_API_KEY", "FLEX_WORKER_API_TOKEN"]) {
-    const secret = process.env[name]
-    if (secret !== undefined && secret.length >= 4) out = out.replaceAll(secret, "***")
-  }
+  for (const secret of secrets()) out = out.replaceAll(secret, "***")
   return out
 }
 

@@ -84,10 +84,12 @@ describe("flex-worker CLI", () => {
       const preload = Path.join(work, "warn.cjs")
       writeFileSync(
         preload,
-        `process.on("SIGUSR2", () => process.emitWarning("client.query() on postgres://flex:PGSECRET@db/flex with " + process.env.FLEX_API_KEY, "DeprecationWarning", "DEP_TEST"))`
+        `process.on("SIGUSR2", () => process.emitWarning("client.query() on postgres://flex:PGSECRET@db/flex with " + process.env.FLEX_API_KEY + " and DBSECRET", "DeprecationWarning", "DEP_TEST"))`
       )
       const server = yield* Serve.start(["--store", Path.join(work, "w.sqlite")], {
         FLEX_API_KEY: "fsk_test_KEYSECRET",
+        // Not used (--store is given), but its password is a secret all the same.
+        FLEX_WORKER_DATABASE_URL: "postgres://flex:DBSECRET@db.internal/flex",
         FLEX_WORKER_LOG_LEVEL: "warning",
         NODE_OPTIONS: `--require ${preload}`
       })
@@ -104,6 +106,7 @@ describe("flex-worker CLI", () => {
       assert.include(warning.message, "client.query()")
       assert.notInclude(stderr, "PGSECRET")
       assert.notInclude(stderr, "KEYSECRET")
+      assert.notInclude(stderr, "DBSECRET")
     })
   )
 
