@@ -312,7 +312,8 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
      * the key replays our first answer (200: ours, `Canceled`); a refusal means our earlier cancel never
      * acted (`AlreadyCanceled`). A server that ignored keys would make an intent we canceled read as
      * `AlreadyCanceled`: the worker never claims a release it cannot show. Confirming cancels have a
-     * budget of their own (`maxReads`): the attempts may be spent by the time the question comes up.
+     * budget of their own (`maxAttempts` again): the attempts may be spent by the time the question
+     * comes up, and the answer decides whose money moved.
      */
     let confirming = false
     let confirms = 0
@@ -375,7 +376,7 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
 
     const decide = Effect.gen(function* () {
       while (throttled < maxThrottled) {
-        if (confirming ? confirms >= settings.maxReads : attempts >= settings.maxAttempts) break
+        if ((confirming ? confirms : attempts) >= settings.maxAttempts) break
         if (confirming) confirms++
         else attempts++
         sends++

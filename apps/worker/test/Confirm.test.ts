@@ -114,8 +114,8 @@ describe("CancelWorkflow: the confirming cancel", () => {
         assert.strictEqual(report.outcomes.AlreadyCanceled, 0)
         assert.strictEqual(report.outcomes.GaveUp, 1)
         assert.include(report.needsAttention[0]!.reason, "whether by this request is unknown")
-        // The confirming cancels had a budget of their own (fastFlow: maxReads 6), beyond the first cancel.
-        assert.strictEqual(proxy.cancels(), 1 + 6)
+        // The confirming cancels had a budget of their own (fastFlow: maxAttempts 12), beyond the first cancel.
+        assert.strictEqual(proxy.cancels(), 1 + 12)
       })
   )
 

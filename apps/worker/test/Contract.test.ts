@@ -64,7 +64,7 @@ const contract = (
         const ids = intents.map((pi) => pi.payment_intent_id)
         const layer = workerLayer(sandbox, store, 1000, runner)
         const first = yield* Batch.run(inputs(ids), { concurrency: 8, retryGaveUp: false }).pipe(Effect.provide(layer))
-        assert.strictEqual(first.outcomes.Canceled, 15)
+        assert.strictEqual(first.outcomes.Canceled, 15, JSON.stringify(first.needsAttention))
         const calls = (yield* sandbox.calls).length
         const again = yield* Batch.run(inputs(ids), { concurrency: 8, retryGaveUp: false }).pipe(Effect.provide(layer))
         assert.strictEqual(again.resubmitted, 15)
