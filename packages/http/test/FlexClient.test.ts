@@ -2,7 +2,7 @@ import { FetchHttpClient } from "@effect/platform"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Layer, Redacted, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import * as FlexClient from "../src/FlexClient.js"
 import type * as FlexError from "../src/FlexError.js"
 import { cancelResponse, intentId, intentWith } from "./support/fixtures.js"
@@ -166,6 +166,30 @@ for (const [name, http] of clients) {
         const error = yield* failureOf(client.paymentIntents.cancel(intentId(8)))
         assert.strictEqual(error._tag, "TimeoutError")
         if (error._tag === "TimeoutError") assert.strictEqual(error.timeout, 200)
+      })
+    )
+
+    it.scopedLive("a timed-out attempt, or an interrupted call, closes its request", () =>
+      Effect.gen(function* () {
+        const server = yield* TestServer.start
+        // Polls until the condition holds, for at most 5 s.
+        const eventually = (condition: () => boolean) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < 500 && !condition(); i++) yield* Effect.sleep(Duration.millis(10))
+          })
+        const client = yield* clientFor(server, http, { timeout: Duration.millis(100) })
+        server.script(TestServer.hang)
+        const error = yield* failureOf(client.paymentIntents.cancel(intentId(8)))
+        assert.strictEqual(error._tag, "TimeoutError")
+        yield* eventually(() => server.aborted() >= 1)
+        assert.strictEqual(server.aborted(), 1)
+        server.script(TestServer.hang)
+        const patient = yield* clientFor(server, http, { timeout: Duration.seconds(30) })
+        const call = yield* Effect.fork(patient.paymentIntents.cancel(intentId(8)))
+        yield* eventually(() => server.requests.length >= 2)
+        yield* Fiber.interrupt(call)
+        yield* eventually(() => server.aborted() >= 2)
+        assert.strictEqual(server.aborted(), 2)
       })
     )
 

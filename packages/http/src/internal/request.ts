@@ -17,6 +17,7 @@ import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import * as FlexError from "../FlexError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
+import * as Timeout from "./timeout.js"
 
 export type Tag = FlexError.FlexError["_tag"]
 
@@ -203,15 +204,15 @@ const attempt = <A>(settings: Settings, call: Call<A>, n: number): Effect.Effect
         ? onSuccessStatus(settings, call, response)
         : onFailureStatus(settings, call, response)
     ),
-    Effect.timeoutFail({
-      duration: settings.timeout,
-      onTimeout: () =>
+    Timeout.timeoutFail(
+      settings.timeout,
+      () =>
         new FlexError.TimeoutError({
           method: call.method,
           path: call.path,
           timeout: Duration.toMillis(settings.timeout)
         })
-    }),
+    ),
     Effect.tapError((error) =>
       Effect.annotateCurrentSpan({
         "flex.error": error._tag,

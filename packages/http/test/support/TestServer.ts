@@ -44,12 +44,15 @@ export interface TestServer {
   readonly script: (...behaviours: ReadonlyArray<Behaviour>) => void
   /** Answers a request when the script is empty. */
   fallback: (request: Recorded) => Behaviour
+  /** Hanging requests whose connection the client closed. */
+  readonly aborted: () => number
 }
 
 export const start: Effect.Effect<TestServer, never, import("effect/Scope").Scope> = Effect.acquireRelease(
   Effect.async<TestServer>((resume) => {
     const queue: Array<Behaviour> = []
     const requests: Array<Recorded> = []
+    let aborted = 0
     const server = Http.createServer((req, res) => {
       req.resume()
       req.on("end", () => {
@@ -65,6 +68,9 @@ export const start: Effect.Effect<TestServer, never, import("effect/Scope").Scop
             req.socket.resetAndDestroy()
             return
           case "Hang":
+            res.on("close", () => {
+              aborted++
+            })
             return
         }
       })
@@ -76,7 +82,8 @@ export const start: Effect.Effect<TestServer, never, import("effect/Scope").Scop
       script: (...behaviours) => {
         queue.push(...behaviours)
       },
-      fallback: () => json(500, { error: { code: "unscripted", message: "no behaviour scripted" } })
+      fallback: () => json(500, { error: { code: "unscripted", message: "no behaviour scripted" } }),
+      aborted: () => aborted
     }
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo
