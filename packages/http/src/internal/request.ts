@@ -134,13 +134,12 @@ const onSuccessStatus = <A>(
   Effect.flatMap(
     Effect.mapError(response.text, (error) => connectionError(call, error)),
     (text) => {
-      const requestId = optionalScrub(settings, requestIdOf(response.headers))
       const fail = (field: string, detail: string) =>
         Effect.fail(
           new FlexError.DecodeError({
             method: call.method,
             path: call.path,
-            requestId,
+            requestId: optionalScrub(settings, requestIdOf(response.headers)),
             status: response.status,
             field: settings.scrub(field),
             detail: settings.scrub(detail)
