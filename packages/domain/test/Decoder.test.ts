@@ -112,7 +112,8 @@ const validMutation = fc.oneof(
     })
 )
 
-describe("Decoder.decodeUnknownEither gives Effect's answers", () => {
+// Hundreds of inputs per property, each decoded three ways: slow on a loaded 2-core CI machine.
+describe("Decoder.decodeUnknownEither gives Effect's answers", { timeout: 120_000 }, () => {
   it("takes the fast path on the valid responses", () => {
     for (const [name, base, schema] of realisticCases) {
       const [fast] = decoders(schema)
