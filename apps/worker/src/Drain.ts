@@ -85,6 +85,9 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
           { schedule: Schedule.spaced(Duration.millis(20)), until: (onTheWire) => onTheWire <= 0 }
         )
       ),
+      // Called from a finalizer, which is uninterruptible: the wait must be interruptible again, or the
+      // timeout could not stop it and a hanging call would hold the exit until its own timeout.
+      Effect.interruptible,
       Effect.timeoutOption(deadline),
       Effect.asVoid
     )

@@ -292,7 +292,10 @@ describe("chaos: the HTTP intake API under bad input", () => {
             item.badId === undefined &&
             (reason === undefined || (typeof reason === "string" && reason.length <= 500)) &&
             item.requestId !== "bad" &&
-            !item.extra
+            !item.extra &&
+            // An explicit `cancel_…` id must be the intent's own derived one (a 400 otherwise, before
+            // any conflict is looked for): a conflict made by borrowing another intent's derived id is that.
+            !(requestId?.startsWith("cancel_") === true && requestId !== `cancel_${intent.toLowerCase()}`)
           return {
             json,
             valid,
