@@ -75,6 +75,12 @@ export const sqlite = (store: string) => {
               // A stop drains the calls on the wire first (Drain, up to 9 s); what is left then is held at
               // the gate or sleeping in a backoff, and resumes on the next start: no reason to wait long.
               entityTerminationTimeout: Duration.seconds(2),
+              // The shard locks guard nothing here (StoreLock does), but the engine gives their refresh
+              // one interval to succeed and, past it, interrupts every workflow: the interval must outlast
+              // the 60 s a statement waits out a foreign lock on the file (StoreLock.client), not the
+              // default 10 s. The expiration only matters to another runner address, which never comes.
+              shardLockRefreshInterval: Duration.seconds(65),
+              shardLockExpiration: Duration.minutes(4),
               // A finished workflow's entity is not needed again; keeping it a minute (the default) holds
               // thousands of them in memory during a large batch.
               entityMaxIdleTime: Duration.seconds(5)
