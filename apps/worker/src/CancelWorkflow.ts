@@ -85,6 +85,12 @@ const Snapshot = Schema.Struct({
 })
 type Snapshot = typeof Snapshot.Type
 
+/**
+ * In the `lastError` of a `GaveUp` on an intent found canceled whose canceling could not be attributed:
+ * a person checks whether its release was ours (the reliability checker looks for it too).
+ */
+export const unattributed = "whether by this request is unknown"
+
 /** What one API call told us. Activities never fail: the workflow decides what each result means. */
 const CallResult = Schema.Union(
   Schema.TaggedStruct("Ok", { intent: Snapshot }),
@@ -436,7 +442,7 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
       // A person checks it (the report lists every GaveUp).
       if (confirming) {
         return gaveUp(
-          `canceled, but whether by this request is unknown (${confirms} confirming cancels unanswered; last: ${lastError})`,
+          `canceled, but ${unattributed} (${confirms} confirming cancels unanswered; last: ${lastError})`,
           "canceled"
         )
       }

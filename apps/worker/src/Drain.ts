@@ -22,7 +22,6 @@ export interface Service {
   readonly track: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Begins the stop and waits, at most `deadline`, until no call is on the wire. */
   readonly drain: (deadline: Duration.DurationInput) => Effect.Effect<void>
-  readonly draining: Effect.Effect<boolean>
 }
 
 export class Drain extends Context.Tag("@flex/worker/Drain")<Drain, Service>() {}
@@ -91,7 +90,7 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
       Effect.timeoutOption(deadline),
       Effect.asVoid
     )
-  return { gate, track, drain, draining: Effect.sync(() => draining) }
+  return { gate, track, drain }
 })
 
 export const layer: Layer.Layer<Drain> = Layer.scoped(Drain, make)

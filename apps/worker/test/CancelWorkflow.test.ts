@@ -1,12 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as Batch from "../src/Batch.js"
 import { Store } from "../src/Store.js"
-import { tempStore, workerLayer } from "./support/harness.js"
-
-const inputs = (ids: ReadonlyArray<string>) =>
-  Stream.fromIterable(ids.map((paymentIntentId, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId })))
+import { inputs, tempStore, workerLayer } from "./support/harness.js"
 
 describe("CancelWorkflow on the embedded engine", () => {
   it.scopedLive("ends each seeded intent in its outcome, one API call on the happy path", () =>

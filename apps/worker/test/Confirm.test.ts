@@ -7,9 +7,10 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option } from "effect"
 import * as Batch from "../src/Batch.js"
-import { tempStore, workerLayer } from "./support/harness.js"
+import * as CancelWorkflow from "../src/CancelWorkflow.js"
+import { inputs, tempStore, workerLayer } from "./support/harness.js"
 
 /** What the proxy does with the n-th cancel (1-based); reads always pass through. */
 type Action = "pass" | "commit-then-drop" | "commit-then-cut" | "503" | "someone-else-then-503"
@@ -68,9 +69,6 @@ const scriptedProxy = (upstream: string, script: (n: number) => Action) =>
       })
   )
 
-const inputs = (ids: ReadonlyArray<string>) =>
-  Stream.fromIterable(ids.map((paymentIntentId, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId })))
-
 describe("CancelWorkflow: the confirming cancel", () => {
   it.scopedLive("a confirming cancel answered 200 with a cut body is our own 200 replayed: Canceled, amount kept", () =>
     Effect.gen(function* () {
@@ -113,7 +111,7 @@ describe("CancelWorkflow: the confirming cancel", () => {
         assert.strictEqual(Option.getOrThrow(yield* sandbox.released(id)), 900)
         assert.strictEqual(report.outcomes.AlreadyCanceled, 0)
         assert.strictEqual(report.outcomes.GaveUp, 1)
-        assert.include(report.needsAttention[0]!.reason, "whether by this request is unknown")
+        assert.include(report.needsAttention[0]!.reason, CancelWorkflow.unattributed)
         // The confirming cancels had a budget of their own (fastFlow: maxAttempts 12), beyond the first cancel.
         assert.strictEqual(proxy.cancels(), 1 + 12)
       })

@@ -1,18 +1,16 @@
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option } from "effect"
 import * as Batch from "../src/Batch.js"
 import { Store } from "../src/Store.js"
-import { tempStore, workerLayer } from "./support/harness.js"
+import { inputs, tempStore, workerLayer } from "./support/harness.js"
 import * as Pg from "./support/pg.js"
 
 /**
  * One contract, run against both engines: the embedded one on SQLite and a cluster runner on
  * PostgreSQL. The workflow code is the same; only the engine layer differs.
  */
-const inputs = (ids: ReadonlyArray<string>) =>
-  Stream.fromIterable(ids.map((paymentIntentId, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId })))
 
 const contract = (
   engine: string,

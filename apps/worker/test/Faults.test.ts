@@ -1,12 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import * as Batch from "../src/Batch.js"
-import { tempStore, workerLayer } from "./support/harness.js"
+import { inputs, tempStore, workerLayer } from "./support/harness.js"
 import * as Invariants from "./support/Invariants.js"
-
-const inputs = (ids: ReadonlyArray<string>) =>
-  Stream.fromIterable(ids.map((paymentIntentId, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId })))
 
 const scenario = (name: string, faults: Parameters<Sandbox.SandboxHandle["setFaults"]>[0]) =>
   it.scopedLive(`${name}: every request ends Canceled, nothing lost, amounts add up`, () =>

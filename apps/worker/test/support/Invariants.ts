@@ -30,6 +30,7 @@ import type { Call, Sandbox } from "@flex/sandbox"
 import Database from "better-sqlite3"
 import { Effect, Option } from "effect"
 import pg from "pg"
+import * as CancelWorkflow from "../../src/CancelWorkflow.js"
 
 export interface OutcomeRow {
   readonly request_id: string
@@ -375,7 +376,7 @@ export const checkAll = (sandbox: Sandbox.SandboxHandle, store: string, options:
       if (
         row.outcome === "GaveUp" &&
         status === "canceled" &&
-        (row.reason ?? "").includes("whether by this request is unknown")
+        (row.reason ?? "").includes(CancelWorkflow.unattributed)
       ) {
         unresolved.add(id.toLowerCase())
         continue

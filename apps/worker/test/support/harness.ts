@@ -7,9 +7,14 @@ import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import type { Sandbox } from "@flex/sandbox"
-import { Config, Duration, Effect, Layer, Redacted } from "effect"
+import { Config, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import type * as Batch from "../../src/Batch.js"
 import * as CancelWorkflow from "../../src/CancelWorkflow.js"
 import * as Worker from "../../src/Worker.js"
+
+/** Payment intent IDs as the batch's input stream, one per line. */
+export const inputs = (ids: ReadonlyArray<string>): Stream.Stream<Batch.Input> =>
+  Stream.fromIterable(ids.map((paymentIntentId, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId })))
 
 export const tempStore = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(Path.join(tmpdir(), "flex-worker-test-"))),
