@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Either, Redacted, Schema } from "effect"
 import * as DecodeFailure from "../src/DecodeFailure.js"
 import * as Expandable from "../src/Expandable.js"
+import * as Metadata from "../src/Metadata.js"
 import * as PaymentIntent from "../src/PaymentIntent.js"
 import { load } from "./fixtures.js"
 
@@ -82,6 +83,24 @@ describe("PaymentIntent", () => {
     nested.payment_intent.invoice.subscription.latest_invoice = null
     nested.payment_intent.invoice.subscription.items[0].price.recurring = null
     assert.isTrue(Either.isRight(decode(nested)))
+  })
+
+  it("accepts metadata values of any JSON type, in the intent and nested objects, and encodes them back", () => {
+    const json = load("cancel-response")
+    json.payment_intent.metadata = { order: "A-1", items: 3, gift: true, note: null, tags: ["x"], nested: { a: 1 } }
+    json.payment_intent.customer.metadata = { tier: 2 }
+    const intent = Either.getOrThrow(decode(json)).payment_intent
+    assert.deepStrictEqual(intent.metadata, json.payment_intent.metadata)
+    assert.strictEqual(Metadata.string(intent.metadata, "order"), "A-1")
+    assert.strictEqual(Metadata.string(intent.metadata, "items"), undefined)
+    assert.deepStrictEqual(
+      encode(Either.getOrThrow(decode(json))).payment_intent.metadata,
+      json.payment_intent.metadata
+    )
+    // Still an object: a metadata that is a string or an array is refused, naming the field.
+    const bad = load("cancel-response")
+    bad.payment_intent.metadata = "order=A-1"
+    assert.match(failure(bad).path, /metadata/)
   })
 
   it("accepts IDs in lower case and keeps them as they came", () => {

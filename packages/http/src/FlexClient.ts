@@ -22,7 +22,9 @@ import * as Either from "effect/Either"
 import { pipe } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as FlexError from "./FlexError.js"
 import * as Request from "./internal/request.js"
@@ -56,6 +58,34 @@ export interface CancelOptions extends RequestOptions {
 }
 
 /**
+ * Decode the payment intent with a schema of your own instead of the domain's `PaymentIntent`: a view
+ * of the fields you read (so that a part you never read, an expanded object of a newer shape say,
+ * cannot make the response undecodable), or a stricter one. The envelope (`{"payment_intent": …}`)
+ * is unwrapped as usual; a body that does not match `schema` fails with a `DecodeError` naming the
+ * field.
+ *
+ * @example
+ * ```ts
+ * import { FlexClient } from "@flex/http"
+ * import { Effect, Schema } from "effect"
+ *
+ * const Status = Schema.Struct({ payment_intent_id: Schema.String, status: Schema.String })
+ *
+ * const program = Effect.gen(function* () {
+ *   const client = yield* FlexClient.FlexClient
+ *   const view = yield* client.paymentIntents.retrieve("fpi_01hzy3q4m5n6p7q8r9s0t1v2w3", { schema: Status })
+ *   return view.status // a string, whatever the rest of the intent looks like
+ * })
+ * ```
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface SchemaOptions<A> {
+  readonly schema: Schema.Schema<A, any, never>
+}
+
+/**
  * Query parameters of `GET /v1/payment_intents`.
  *
  * @category models
@@ -83,16 +113,19 @@ export interface ListParams {
  * @since 0.1.0
  */
 export interface PaymentIntents {
-  /** `POST /v1/payment_intents/{id}/cancel`: cancels an intent and releases any authorized amount. */
-  readonly cancel: (
-    id: string,
-    options?: CancelOptions
-  ) => Effect.Effect<PaymentIntent.PaymentIntent, FlexError.CancelError>
-  /** `GET /v1/payment_intents/{id}`. */
-  readonly retrieve: (
-    id: string,
-    options?: RequestOptions
-  ) => Effect.Effect<PaymentIntent.PaymentIntent, FlexError.RetrieveError>
+  /**
+   * `POST /v1/payment_intents/{id}/cancel`: cancels an intent and releases any authorized amount. With
+   * `schema`, the intent is decoded with it (see {@link SchemaOptions}).
+   */
+  readonly cancel: {
+    <A>(id: string, options: CancelOptions & SchemaOptions<A>): Effect.Effect<A, FlexError.CancelError>
+    (id: string, options?: CancelOptions): Effect.Effect<PaymentIntent.PaymentIntent, FlexError.CancelError>
+  }
+  /** `GET /v1/payment_intents/{id}`. With `schema`, the intent is decoded with it (see {@link SchemaOptions}). */
+  readonly retrieve: {
+    <A>(id: string, options: RequestOptions & SchemaOptions<A>): Effect.Effect<A, FlexError.RetrieveError>
+    (id: string, options?: RequestOptions): Effect.Effect<PaymentIntent.PaymentIntent, FlexError.RetrieveError>
+  }
   /** `GET /v1/payment_intents`: one page, newest first. */
   readonly list: (
     params?: ListParams,
@@ -159,6 +192,18 @@ export const defaultBaseUrl = "https://api.withflex.com"
 export const userAgent = `flex-ts/${version}`
 
 const decodeEnvelope = Request.decoder(PaymentIntent.Envelope)
+type EnvelopeDecoder = (u: unknown) => Either.Either<{ readonly payment_intent: unknown }, ParseResult.ParseIssue>
+/** One decoder per caller schema, compiled once (callers pass the same schema object on every call). */
+const viewDecoders = new WeakMap<Schema.Schema.Any, EnvelopeDecoder>()
+const envelopeDecoder = (schema: Schema.Schema<any, any, never> | undefined): EnvelopeDecoder => {
+  if (schema === undefined) return decodeEnvelope
+  let decoder = viewDecoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Request.decoder(Schema.Struct({ payment_intent: schema }))
+    viewDecoders.set(schema, decoder)
+  }
+  return decoder
+}
 const decodeList = Request.decoder(PaymentIntent.ListEnvelope)
 const decodeId = Decoder.decodeUnknownEither(Ids.PaymentIntentId)
 
@@ -227,7 +272,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       retry: call?.maxRetries === undefined ? policy : { ...policy, maxRetries: call.maxRetries }
     })
 
-    const cancel: PaymentIntents["cancel"] = (id, call) =>
+    const cancel = (id: string, call?: CancelOptions & Partial<SchemaOptions<unknown>>) =>
       Effect.flatMap(checkId("POST", "/v1/payment_intents/{id}/cancel", id), (intentId) => {
         const path = `/v1/payment_intents/${intentId}/cancel`
         const given = call?.idempotencyKey
@@ -250,27 +295,27 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
             path,
             route: "/v1/payment_intents/{id}/cancel",
             idempotencyKey,
-            decode: decodeEnvelope,
+            decode: envelopeDecoder(call?.schema),
             expected: cancelErrors
           }),
           (envelope) => envelope.payment_intent
         )
       }).pipe(Effect.withSpan("FlexClient.paymentIntents.cancel", spanOptions))
 
-    const retrieve: PaymentIntents["retrieve"] = (id, call) =>
+    const retrieve = (id: string, call?: RequestOptions & Partial<SchemaOptions<unknown>>) =>
       Effect.flatMap(checkId("GET", "/v1/payment_intents/{id}", id), (intentId) =>
         Effect.map(
           Request.run(settingsFor(call), {
             method: "GET",
             path: `/v1/payment_intents/${intentId}`,
             route: "/v1/payment_intents/{id}",
-            decode: decodeEnvelope,
+            decode: envelopeDecoder(call?.schema),
             expected: retrieveErrors
           }),
           (envelope) => envelope.payment_intent
         )
       ).pipe(Effect.withSpan("FlexClient.paymentIntents.retrieve", spanOptions)) as Effect.Effect<
-        PaymentIntent.PaymentIntent,
+        unknown,
         FlexError.RetrieveError
       >
 
@@ -306,7 +351,15 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       )
     }
 
-    return { paymentIntents: { cancel, retrieve, list, listAll } }
+    // One implementation; the overloads only say what `schema` decodes to.
+    return {
+      paymentIntents: {
+        cancel: cancel as PaymentIntents["cancel"],
+        retrieve: retrieve as PaymentIntents["retrieve"],
+        list,
+        listAll
+      }
+    }
   })
 
 /**

@@ -75,21 +75,40 @@ export const isRetryable = (error: FlexError): boolean => {
 }
 
 /**
- * The wait before retry number `retry` (0 for the first retry): `min(initial · 2^retry, max)`, minus up
- * to 25 % jitter so that clients that failed together do not retry together. A `Retry-After` from a
- * 429 (or a 503 that sent one) wins when it asks for longer, up to `maxRetryAfter`.
+ * The backoff formula, pure: the wait in milliseconds before retry number `retry` (0 for the first),
+ * `min(initial · 2^retry, max)` minus up to 25 % jitter (`random` in [0, 1) picks how much), or the
+ * server's `retryAfter` (milliseconds) when it asks for longer, cut to `maxRetryAfter`. The client
+ * draws `random` from Effect's `Random`; a durable workflow that must sleep the same on every replay
+ * passes a value seeded by its execution.
+ *
+ * @category delays
+ * @since 0.2.0
+ */
+export const backoffMillis = (
+  policy: RetryPolicy,
+  retry: number,
+  random: number,
+  retryAfter?: number | undefined
+): number => {
+  const base = Math.min(Duration.toMillis(policy.initialDelay) * 2 ** retry, Duration.toMillis(policy.maxDelay))
+  const backoff = base * (1 - 0.25 * random)
+  if (retryAfter === undefined) return Math.round(backoff)
+  return Math.round(Math.max(backoff, Math.min(retryAfter, Duration.toMillis(policy.maxRetryAfter))))
+}
+
+/**
+ * The wait before retry number `retry` (0 for the first retry): {@link backoffMillis} with Effect's
+ * `Random`, and a `Retry-After` from a 429 honoured up to `maxRetryAfter`.
  *
  * @category delays
  * @since 0.1.0
  */
 export const delay = (policy: RetryPolicy, retry: number, error: FlexError): Effect.Effect<Duration.Duration> =>
-  Effect.map(Random.next, (random) => {
-    const base = Math.min(Duration.toMillis(policy.initialDelay) * 2 ** retry, Duration.toMillis(policy.maxDelay))
-    const backoff = base * (1 - 0.25 * random)
-    const retryAfter = error._tag === "RateLimitError" ? error.retryAfter : undefined
-    if (retryAfter === undefined) return Duration.millis(Math.round(backoff))
-    return Duration.millis(Math.round(Math.max(backoff, Math.min(retryAfter, Duration.toMillis(policy.maxRetryAfter)))))
-  })
+  Effect.map(Random.next, (random) =>
+    Duration.millis(
+      backoffMillis(policy, retry, random, error._tag === "RateLimitError" ? error.retryAfter : undefined)
+    )
+  )
 
 /**
  * Runs `attempt` (given the attempt number, 0 first) and retries it under the policy. The attempt is

@@ -2,7 +2,7 @@ import { FetchHttpClient } from "@effect/platform"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, Stream } from "effect"
 import * as FlexClient from "../src/FlexClient.js"
 import type * as FlexError from "../src/FlexError.js"
 import { cancelResponse, intentId, intentWith } from "./support/fixtures.js"
@@ -57,6 +57,26 @@ for (const [name, http] of clients) {
         assert.strictEqual(request?.headers["user-agent"], FlexClient.userAgent)
         assert.match(FlexClient.userAgent, /^flex-ts\/\d+\.\d+\.\d+/)
         assert.match(String(request?.headers["idempotency-key"]), /^flex-ts-retry-[0-9a-f-]{36}$/)
+      })
+    )
+
+    it.scopedLive("decodes with the caller's schema: a part the view does not read cannot fail it", () =>
+      Effect.gen(function* () {
+        const server = yield* TestServer.start
+        const id = intentId(3)
+        // An expanded customer of a shape this version does not know: the full schema refuses it.
+        const body = intentWith(id) as any
+        body.payment_intent.customer = { customer_id: 42, unexpected: true }
+        server.script(TestServer.json(200, body), TestServer.json(200, body), TestServer.json(200, body))
+        const client = yield* clientFor(server, http)
+        const View = Schema.Struct({ status: Schema.String, amount: Schema.Number })
+        const view = yield* client.paymentIntents.cancel(id, { schema: View, idempotencyKey: "k-view-1" })
+        assert.deepStrictEqual(view, { status: "canceled", amount: 4999 })
+        const read = yield* client.paymentIntents.retrieve(id, { schema: View })
+        assert.deepStrictEqual(read, { status: "canceled", amount: 4999 })
+        const full = yield* failureOf(client.paymentIntents.retrieve(id))
+        assert.strictEqual(full._tag, "DecodeError")
+        assert.match((full as FlexError.DecodeError).field, /customer/)
       })
     )
 

@@ -68,6 +68,18 @@ describe("RetryPolicy", () => {
     })
   )
 
+  it("backoffMillis is the same formula, pure: the jitter value picks the wait, Retry-After is capped", () => {
+    const policy = RetryPolicy.make({ initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(30) })
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 0, 0), 1000)
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 3, 0), 8000)
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 3, 0.999), Math.round(8000 * (1 - 0.25 * 0.999)))
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 10, 0), 30_000)
+    // A server asking for longer wins, but never beyond maxRetryAfter (60 s): no hour-long sleeps.
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 0, 0, 5000), 5000)
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 0, 0, 3_600_000), 60_000)
+    assert.strictEqual(RetryPolicy.backoffMillis(policy, 5, 0, 10), 30_000)
+  })
+
   it("parses Retry-After as seconds or an HTTP date", () => {
     const now = Date.UTC(2026, 0, 1)
     assert.strictEqual(RetryPolicy.parseRetryAfter("2", now), 2000)
