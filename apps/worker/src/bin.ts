@@ -16,7 +16,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as Cli from "./Cli.js"
+import * as Cli from "./cli/Cli.js"
 
 let signal: "SIGINT" | "SIGTERM" | undefined
 process.once("SIGINT", () => {

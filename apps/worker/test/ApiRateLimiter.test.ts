@@ -1,7 +1,7 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Redacted, TestClock } from "effect"
-import * as ApiRateLimiter from "../src/ApiRateLimiter.js"
+import * as ApiRateLimiter from "../src/flex/ApiRateLimiter.js"
 import * as Pg from "./support/pg.js"
 
 /** The most timestamps in any window of `ms` (half-open, as the chaos suite counts them). */

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect, Layer, Option } from "effect"
-import * as Batch from "../src/Batch.js"
-import { Store } from "../src/Store.js"
+import * as Batch from "../src/cli/Batch.js"
+import { Store } from "../src/store/Store.js"
 import { inputs, tempStore, workerLayer } from "./support/harness.js"
 
 describe("CancelWorkflow on the embedded engine", () => {

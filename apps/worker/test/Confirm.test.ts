@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect, Option } from "effect"
-import * as Batch from "../src/Batch.js"
-import * as CancelWorkflow from "../src/CancelWorkflow.js"
+import * as Batch from "../src/cli/Batch.js"
+import * as CancelWorkflow from "../src/flow/CancelWorkflow.js"
 import { inputs, tempStore, workerLayer } from "./support/harness.js"
 
 /** What the proxy does with the n-th cancel (1-based); reads always pass through. */

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
-import * as Batch from "../src/Batch.js"
+import * as Batch from "../src/cli/Batch.js"
 import { inputs, tempStore, workerLayer } from "./support/harness.js"
 import * as Invariants from "./support/Invariants.js"
 

@@ -1,6 +1,6 @@
 import * as v8 from "node:v8"
 import { assert, describe, it } from "@effect/vitest"
-import * as Heap from "../src/Heap.js"
+import * as Heap from "../src/cli/Heap.js"
 
 describe("Heap.trim", () => {
   it("collects garbage once the heap is past the threshold, and only then", () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
-import * as Input from "../src/Input.js"
+import * as Input from "../src/cli/Input.js"
 
 const file = (content: string) => {
   const path = Path.join(mkdtempSync(Path.join(tmpdir(), "flex-input-")), "ids.txt")

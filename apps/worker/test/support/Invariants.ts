@@ -30,7 +30,7 @@ import type { Call, Sandbox } from "@flex/sandbox"
 import Database from "better-sqlite3"
 import { Effect, Option } from "effect"
 import pg from "pg"
-import * as CancelWorkflow from "../../src/CancelWorkflow.js"
+import * as CancelWorkflow from "../../src/flow/CancelWorkflow.js"
 
 export interface OutcomeRow {
   readonly request_id: string

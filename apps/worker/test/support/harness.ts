@@ -8,12 +8,12 @@ import * as Path from "node:path"
 import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import type { Sandbox } from "@flex/sandbox"
 import { Config, Duration, Effect, Layer, Redacted, Stream } from "effect"
-import type * as Batch from "../../src/Batch.js"
-import * as CancelWorkflow from "../../src/CancelWorkflow.js"
+import type * as Input from "../../src/cli/Input.js"
+import * as CancelWorkflow from "../../src/flow/CancelWorkflow.js"
 import * as Worker from "../../src/Worker.js"
 
 /** Payment intent IDs as the batch's input stream, one per line. */
-export const inputs = (ids: ReadonlyArray<string>): Stream.Stream<Batch.Input> =>
+export const inputs = (ids: ReadonlyArray<string>): Stream.Stream<Input.Input> =>
   Stream.fromIterable(ids.map((paymentIntentId, i) => ({ _tag: "Intent" as const, line: i + 1, paymentIntentId })))
 
 export const tempStore = Effect.acquireRelease(

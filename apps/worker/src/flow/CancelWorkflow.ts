@@ -26,11 +26,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Schema from "effect/Schema"
-import { CancelRequest } from "./CancelRequest.js"
-import * as Drain from "./Drain.js"
-import * as Metrics from "./Metrics.js"
-import * as Outcome from "./Outcome.js"
-import { Store } from "./Store.js"
+import { CancelRequest } from "../core/CancelRequest.js"
+import * as Metrics from "../core/Metrics.js"
+import * as Outcome from "../core/Outcome.js"
+import * as Gate from "../flex/Gate.js"
+import { Store } from "../store/Store.js"
 
 /** Tunables of the flow. */
 export interface Settings {
@@ -153,8 +153,8 @@ const classify = (error: FlexError.FlexError): CallResult => {
  */
 const call = <E extends FlexError.FlexError>(
   effect: Effect.Effect<PaymentIntent.PaymentIntent, E>
-): Effect.Effect<CallResult, never, Drain.Drain> =>
-  Effect.flatMap(Drain.Drain, (drain) => drain.track(Effect.timed(Effect.either(effect)))).pipe(
+): Effect.Effect<CallResult, never, Gate.Gate> =>
+  Effect.flatMap(Gate.Gate, (drain) => drain.track(Effect.timed(Effect.either(effect)))).pipe(
     Effect.tap(([elapsed, result]) => {
       const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
       return Effect.zipRight(

@@ -8,7 +8,6 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricState from "effect/MetricState"
-import { waits } from "./ApiRateLimiter.js"
 
 export const requestsAccepted = Metric.counter("flex_worker_requests_accepted_total", {
   description: "Cancellation requests accepted (new requests; resubmissions of a stored request are not counted)"
@@ -33,7 +32,9 @@ export const inFlight = Metric.gauge("flex_worker_workflows_in_flight", {
   description: "Cancellation workflows running on this runner now"
 })
 
-export const rateLimiterWaits = waits
+export const rateLimiterWaits = Metric.counter("flex_worker_rate_limiter_waits_total", {
+  description: "API calls that had to wait for the client-side rate limiter"
+})
 
 export const stalledMessageAge = Metric.gauge("flex_worker_stalled_message_age_seconds", {
   description:

@@ -19,6 +19,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Metrics from "../core/Metrics.js"
 
 export interface Service {
   /** Waits for the next free slot; returns as the call may go out. */
@@ -28,9 +29,7 @@ export interface Service {
 
 export class ApiRateLimiter extends Context.Tag("@flex/worker/ApiRateLimiter")<ApiRateLimiter, Service>() {}
 
-export const waits = Metric.counter("flex_worker_rate_limiter_waits_total", {
-  description: "API calls that had to wait for the client-side rate limiter"
-})
+export const waits = Metrics.rateLimiterWaits
 
 interface Waiter {
   resume: (() => void) | undefined

@@ -8,11 +8,18 @@
 import { createReadStream } from "node:fs"
 import { access } from "node:fs/promises"
 import * as Readline from "node:readline"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import type { Input } from "./Batch.js"
-import * as CancelRequest from "./CancelRequest.js"
-import { InputError } from "./Report.js"
+import * as CancelRequest from "../core/CancelRequest.js"
+
+/** Bad input from the user (flags, files, lines): exit 2 with its one-line message. */
+export class InputError extends Data.TaggedError("InputError")<{ readonly message: string }> {}
+
+/** One input line: an intent to cancel, or a line that is not one (reported, not fatal). */
+export type Input =
+  | { readonly _tag: "Intent"; readonly line: number; readonly paymentIntentId: string; readonly reason?: string }
+  | { readonly _tag: "Invalid"; readonly line: number; readonly text: string; readonly problem: string }
 
 const preview = (text: string) => (text.length > 60 ? `${text.slice(0, 57)}...` : text)
 

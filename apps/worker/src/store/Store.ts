@@ -11,8 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type { CancelRequest } from "./CancelRequest.js"
-import * as Outcome from "./Outcome.js"
+import type { CancelRequest } from "../core/CancelRequest.js"
+import * as Outcome from "../core/Outcome.js"
 
 export interface StoredOutcome {
   readonly requestId: string

@@ -26,11 +26,11 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as CancelRequest from "./CancelRequest.js"
-import * as CancelWorkflow from "./CancelWorkflow.js"
-import * as Metrics from "./Metrics.js"
-import * as Outcome from "./Outcome.js"
-import { Store } from "./Store.js"
+import * as CancelRequest from "../core/CancelRequest.js"
+import * as Metrics from "../core/Metrics.js"
+import * as Outcome from "../core/Outcome.js"
+import * as CancelWorkflow from "../flow/CancelWorkflow.js"
+import { Store } from "../store/Store.js"
 
 /** The largest body `POST /cancellations` reads; 1,000 cancellations with reasons fit well inside. */
 export const maxBodyBytes = 1024 * 1024

@@ -22,19 +22,21 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Postgres from "../engine/Postgres.js"
+import * as Sqlite from "../engine/Sqlite.js"
+import * as Client from "../flex/Client.js"
+import * as Serve from "../serve/Serve.js"
+import * as Location from "../store/Location.js"
+import * as Store from "../store/Store.js"
+import * as StoreLock from "../store/StoreLock.js"
+import * as Worker from "../Worker.js"
 import * as Batch from "./Batch.js"
-import * as ClusterEngine from "./ClusterEngine.js"
-import * as Engine from "./Engine.js"
 import * as Input from "./Input.js"
 import * as Progress from "./Progress.js"
 import * as Report from "./Report.js"
-import * as Serve from "./Serve.js"
-import * as Store from "./Store.js"
-import * as StoreLock from "./StoreLock.js"
-import * as Worker from "./Worker.js"
 
 const store = Options.text("store").pipe(
-  Options.withDefault(Engine.defaultStore),
+  Options.withDefault(Sqlite.defaultStore),
   Options.withDescription("The SQLite store (created if missing). One worker process per store.")
 )
 const rate = Options.integer("rate").pipe(
@@ -53,9 +55,7 @@ const retryGaveUp = Options.boolean("retry-gave-up").pipe(
 )
 
 const checkAtLeast = (name: string, n: number, min: number) =>
-  n >= min
-    ? Effect.void
-    : Effect.fail(new Report.InputError({ message: `--${name} must be at least ${min}, got ${n}` }))
+  n >= min ? Effect.void : Effect.fail(new Input.InputError({ message: `--${name} must be at least ${min}, got ${n}` }))
 
 const print = (report: Report.Report, asJson: boolean) =>
   Console.log(asJson ? JSON.stringify(Report.toJson(report)) : Report.toText(report))
@@ -64,15 +64,15 @@ const progressMode = (asJson: boolean): "bar" | "lines" | "off" =>
   asJson ? "off" : process.stderr.isTTY ? "bar" : "lines"
 
 const runBatch = <R>(
-  inputs: Stream.Stream<Batch.Input, Report.InputError, R>,
+  inputs: Stream.Stream<Input.Input, Input.InputError, R>,
   options: { store: string; rate: number; concurrency: number; json: boolean; retryGaveUp: boolean }
 ) =>
   Effect.gen(function* () {
     yield* checkAtLeast("rate", options.rate, 0)
     yield* checkAtLeast("concurrency", options.concurrency, 1)
-    if (ClusterEngine.location(options.store)._tag === "Postgres") {
+    if (Location.location(options.store)._tag === "Postgres") {
       return yield* Effect.fail(
-        new Report.InputError({
+        new Input.InputError({
           message:
             "batches run on the embedded SQLite store; in cluster mode submit them to a runner's HTTP API (POST /cancellations)"
         })
@@ -113,7 +113,7 @@ const cancel = Command.make(
       // @effect/cli takes an unknown flag for an argument; an ID never starts with a dash.
       const flag = options.ids.find((id) => id.startsWith("-"))
       if (flag !== undefined)
-        return yield* Effect.fail(new Report.InputError({ message: `unknown option ${flag} (see --help)` }))
+        return yield* Effect.fail(new Input.InputError({ message: `unknown option ${flag} (see --help)` }))
       const fileInputs = Option.match(options.file, { onNone: () => Stream.empty, onSome: Input.fromFile })
       yield* runBatch(Stream.concat(Input.fromArgs(options.ids), fileInputs), options)
     })
@@ -127,9 +127,9 @@ const report = Command.make(
   },
   (options) =>
     Effect.gen(function* () {
-      const where = ClusterEngine.location(options.store)
+      const where = Location.location(options.store)
       if (where._tag === "Sqlite" && !existsSync(where.path)) {
-        return yield* Effect.fail(new Report.InputError({ message: `No store at ${options.store} (pass --store)` }))
+        return yield* Effect.fail(new Input.InputError({ message: `No store at ${options.store} (pass --store)` }))
       }
       const client: Layer.Layer<SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =
         where._tag === "Sqlite" ? StoreLock.client(where.path) : PgClient.layer({ url: where.url })
@@ -175,7 +175,7 @@ const sweep = Command.make(
       const age = parseAge(options.olderThan)
       if (Option.isNone(age)) {
         return yield* Effect.fail(
-          new Report.InputError({
+          new Input.InputError({
             message: `--older-than must be a duration such as 6d or 12h, got ${options.olderThan}`
           })
         )
@@ -205,7 +205,7 @@ const sweep = Command.make(
       )
       if (options.dryRun) {
         const found = yield* Stream.runCollect(candidates).pipe(
-          Effect.provide(Worker.flexLayer({ rate: options.rate }))
+          Effect.provide(Client.flexLayer({ rate: options.rate }))
         )
         const list = Chunk.toReadonlyArray(found).map((intent) => ({
           payment_intent_id: intent.payment_intent_id,
@@ -226,9 +226,9 @@ const sweep = Command.make(
       const inputs = candidates.pipe(
         Stream.zipWithIndex,
         Stream.map(
-          ([intent, i]): Batch.Input => ({ _tag: "Intent", line: i + 1, paymentIntentId: intent.payment_intent_id })
+          ([intent, i]): Input.Input => ({ _tag: "Intent", line: i + 1, paymentIntentId: intent.payment_intent_id })
         ),
-        Stream.mapError((error) => new Report.InputError({ message: `Listing intents failed: ${error.message}` }))
+        Stream.mapError((error) => new Input.InputError({ message: `Listing intents failed: ${error.message}` }))
       )
       yield* runBatch(inputs, { ...options, retryGaveUp: false })
     })
@@ -239,7 +239,7 @@ const parseListen = (text: string) => {
   const port = match === null ? Number.NaN : Number(match[2])
   return match !== null && port >= 0 && port < 65536
     ? Effect.succeed({ host: match[1]!.replace(/^\[|\]$/g, ""), port })
-    : Effect.fail(new Report.InputError({ message: `--listen must be host:port, got ${text}` }))
+    : Effect.fail(new Input.InputError({ message: `--listen must be host:port, got ${text}` }))
 }
 
 const serve = Command.make(
@@ -247,7 +247,7 @@ const serve = Command.make(
   {
     store: Options.text("store").pipe(
       Options.withFallbackConfig(Config.string("FLEX_WORKER_DATABASE_URL")),
-      Options.withDefault(Engine.defaultStore),
+      Options.withDefault(Sqlite.defaultStore),
       Options.withDescription(
         "A SQLite file (embedded, one process) or a postgres:// URL (cluster mode: any number of runners). Also FLEX_WORKER_DATABASE_URL."
       )
@@ -257,7 +257,7 @@ const serve = Command.make(
       Options.withDescription("Where the HTTP API listens, host:port (port 0: any free port).")
     ),
     runnerAddress: Options.text("runner-address").pipe(
-      Options.withDefault(ClusterEngine.defaultRunnerAddress),
+      Options.withDefault(Postgres.defaultRunnerAddress),
       Options.withDescription(
         "Cluster mode: this runner's address, host:port, reachable by the other runners (each runner its own)."
       )
@@ -268,7 +268,7 @@ const serve = Command.make(
     Effect.gen(function* () {
       yield* checkAtLeast("rate", options.rate, 0)
       const listen = yield* parseListen(options.listen)
-      const runnerAddress = yield* ClusterEngine.parseRunnerAddress(options.runnerAddress)
+      const runnerAddress = yield* Postgres.parseRunnerAddress(options.runnerAddress)
       const token = yield* Config.redacted("FLEX_WORKER_API_TOKEN").pipe(
         Config.validate({
           message: "FLEX_WORKER_API_TOKEN must be at least 16 characters",

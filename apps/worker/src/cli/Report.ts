@@ -3,10 +3,7 @@
  * intents that need a person.
  */
 import { Money } from "@flex/domain"
-import * as Data from "effect/Data"
-import * as Outcome from "./Outcome.js"
-
-export class InputError extends Data.TaggedError("InputError")<{ readonly message: string }> {}
+import * as Outcome from "../core/Outcome.js"
 
 export interface Report {
   total: number

@@ -52,8 +52,8 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as ClusterEngine from "./ClusterEngine.js"
-import * as Metrics from "./Metrics.js"
+import * as Metrics from "../core/Metrics.js"
+import * as Postgres from "./Postgres.js"
 
 /** The runner stopped because of stalled messages (exit code 1). */
 export class ClusterStalled extends Data.TaggedError("ClusterStalled")<{
@@ -133,8 +133,8 @@ export const scan = (
     const sharding = yield* Sharding.Sharding
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     const ours: Array<string> = []
-    for (let id = 1; id <= ClusterEngine.shardsPerGroup; id++) {
-      const shard = ShardId.make(ClusterEngine.shardGroup, id)
+    for (let id = 1; id <= Postgres.shardsPerGroup; id++) {
+      const shard = ShardId.make(Postgres.shardGroup, id)
       if (sharding.hasShardId(shard)) ours.push(shard.toString())
     }
     if (ours.length === 0) return []

@@ -14,17 +14,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import * as CancelRequest from "./CancelRequest.js"
-import * as CancelWorkflow from "./CancelWorkflow.js"
-import * as Drain from "./Drain.js"
+import * as CancelRequest from "../core/CancelRequest.js"
+import type * as Outcome from "../core/Outcome.js"
+import * as Gate from "../flex/Gate.js"
+import * as CancelWorkflow from "../flow/CancelWorkflow.js"
+import { type PendingCursor, Store } from "../store/Store.js"
 import * as Heap from "./Heap.js"
-import type * as Outcome from "./Outcome.js"
+import type * as Input from "./Input.js"
 import * as Report from "./Report.js"
-import { type PendingCursor, Store } from "./Store.js"
-
-export type Input =
-  | { readonly _tag: "Intent"; readonly line: number; readonly paymentIntentId: string; readonly reason?: string }
-  | { readonly _tag: "Invalid"; readonly line: number; readonly text: string; readonly problem: string }
 
 export interface Options {
   readonly concurrency: number
@@ -35,7 +32,7 @@ export interface Options {
   /** Called after each request that ran reaches its outcome. */
   readonly onOutcome?: (done: number, outcome: Outcome.Outcome) => void
   /** Called for each rejected input line. */
-  readonly onInvalid?: (input: Extract<Input, { _tag: "Invalid" }>) => void
+  readonly onInvalid?: (input: Extract<Input.Input, { _tag: "Invalid" }>) => void
 }
 
 const chunkSize = 500
@@ -44,9 +41,9 @@ const chunkSize = 500
 export const drainDeadline = Duration.seconds(7)
 
 export const run = <R>(
-  inputs: Stream.Stream<Input, Report.InputError, R>,
+  inputs: Stream.Stream<Input.Input, Input.InputError, R>,
   options: Options
-): Effect.Effect<Report.Report, Report.InputError | SqlError, Store | WorkflowEngine | Drain.Drain | R> =>
+): Effect.Effect<Report.Report, Input.InputError | SqlError, Store | WorkflowEngine | Gate.Gate | R> =>
   Effect.gen(function* () {
     const store = yield* Store
     const report = Report.empty()
@@ -98,7 +95,7 @@ export const run = <R>(
       ),
       Stream.runDrain,
       // Stopped (SIGINT/SIGTERM): nothing new goes out; calls on the wire get until the deadline.
-      Effect.onInterrupt(() => Effect.flatMap(Drain.Drain, (drain) => drain.drain(drainDeadline)))
+      Effect.onInterrupt(() => Effect.flatMap(Gate.Gate, (drain) => drain.drain(drainDeadline)))
     )
     return report
   })

@@ -27,13 +27,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as CancelWorkflow from "./CancelWorkflow.js"
-import * as ClusterEngine from "./ClusterEngine.js"
-import * as ClusterWatchdog from "./ClusterWatchdog.js"
+import * as Metrics from "../core/Metrics.js"
+import * as ClusterWatchdog from "../engine/ClusterWatchdog.js"
+import * as CancelWorkflow from "../flow/CancelWorkflow.js"
+import * as Location from "../store/Location.js"
+import { type PendingCursor, Store } from "../store/Store.js"
+import * as Worker from "../Worker.js"
 import * as HttpApi from "./HttpApi.js"
-import * as Metrics from "./Metrics.js"
-import { type PendingCursor, Store } from "./Store.js"
-import * as Worker from "./Worker.js"
 
 export interface Options {
   readonly store: string
@@ -96,7 +96,7 @@ const withStallHealth = <E, R>(app: HttpApp.Default<E, R>) =>
   })
 
 const watchdog = (options: Options) =>
-  ClusterEngine.location(options.store)._tag === "Postgres"
+  Location.location(options.store)._tag === "Postgres"
     ? Layer.unwrapEffect(
         Effect.map(
           options.stallThreshold === undefined

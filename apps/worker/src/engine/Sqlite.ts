@@ -13,7 +13,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as StoreLock from "./StoreLock.js"
+import * as StoreLock from "../store/StoreLock.js"
 
 export const defaultStore = "./.flex-worker/worker.sqlite"
 

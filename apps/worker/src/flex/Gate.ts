@@ -24,7 +24,7 @@ export interface Service {
   readonly drain: (deadline: Duration.DurationInput) => Effect.Effect<void>
 }
 
-export class Drain extends Context.Tag("@flex/worker/Drain")<Drain, Service>() {}
+export class Gate extends Context.Tag("@flex/worker/Gate")<Gate, Service>() {}
 
 /**
  * The gate closes the moment SIGINT or SIGTERM arrives (a listener of its own, synchronous), not when
@@ -93,4 +93,4 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
   return { gate, track, drain }
 })
 
-export const layer: Layer.Layer<Drain> = Layer.scoped(Drain, make)
+export const layer: Layer.Layer<Gate> = Layer.scoped(Gate, make)
