@@ -14,9 +14,13 @@ import { optional } from "./internal/schema.js"
  * @since 0.1.0
  */
 export const ErrorBody = Schema.Struct({
+  /** What went wrong. */
   error: Schema.Struct({
+    /** An error category, as Stripe sends it. Not documented by Flex. */
     type: optional(Schema.String),
+    /** A short code, e.g. `invalid_request` (the docs' only example); Flex publishes no catalogue. */
     code: optional(Schema.String),
+    /** A human-readable message, e.g. `Missing required parameter: price`. */
     message: optional(Schema.String)
   })
 }).annotations({ identifier: "ErrorBody" })

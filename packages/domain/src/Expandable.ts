@@ -41,22 +41,49 @@ export const Expandable = <Id extends Schema.Schema.Any, A extends Schema.Schema
  * @category getters
  * @since 0.1.0
  */
-export const id = <Id extends string, Key extends string>(ref: Id | { readonly [K in Key]: Id }, key: Key): Id =>
-  typeof ref === "string" ? ref : ref[key]
+export const id = <Ref extends string | { readonly [K in Key]: string }, Key extends string>(
+  ref: Ref,
+  key: Key
+): IdOf<Ref, Key> => (typeof ref === "string" ? ref : ref[key as keyof typeof ref]) as IdOf<Ref, Key>
 
 /**
- * The expanded object, if the reference was expanded.
+ * The ID type of a reference: the ID itself, or the type of the expanded object's ID field.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type IdOf<Ref, Key extends string> = Ref extends string
+  ? Ref
+  : Ref extends { readonly [K in Key]: infer Id }
+    ? Id
+    : never
+
+/**
+ * The expanded object, if the reference was expanded (none for an ID, `null` or `undefined`).
  *
  * @category getters
  * @since 0.1.0
  */
-export const expanded = <Id extends string, A extends object>(ref: Id | A): Option.Option<A> =>
-  typeof ref === "string" ? Option.none() : Option.some(ref)
+export const expanded = <Ref>(ref: Ref): Option.Option<Exclude<Ref, string | null | undefined>> =>
+  typeof ref === "object" && ref !== null ? Option.some(ref as Exclude<Ref, string | null | undefined>) : Option.none()
 
 /**
- * True when the reference holds the whole object.
+ * True when the reference holds the whole object; it narrows the reference to the object's type. It
+ * takes an optional field as it is (`null` and `undefined` are not expanded), so no separate null
+ * check is needed.
+ *
+ * @example
+ * ```ts
+ * import { Expandable } from "@flex/domain"
+ * declare const intent: import("@flex/domain").PaymentIntent.PaymentIntent
+ *
+ * if (Expandable.isExpanded(intent.invoice)) {
+ *   console.log(intent.invoice.amount_due) // intent.invoice is an Invoice here
+ * }
+ * ```
  *
  * @category guards
  * @since 0.1.0
  */
-export const isExpanded = <Id extends string, A extends object>(ref: Id | A): ref is A => typeof ref !== "string"
+export const isExpanded = <Ref>(ref: Ref): ref is Exclude<Ref, string | null | undefined> =>
+  typeof ref === "object" && ref !== null

@@ -6,134 +6,71 @@
  * cancel, `{"payment_intents": […]}` for list (Flex sends no `has_more`: a page shorter than the
  * limit is the last one).
  *
+ * Two types: {@link PaymentIntent} as decoded (for Effect code) and {@link Json}, the wire form, for
+ * sharing between services and for code without Effect ({@link parse}, {@link safeParse}).
+ *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { Customer } from "./Customer.js"
-import { Expandable } from "./Expandable.js"
-import { ChargeId, CustomerId, InvoiceId, PaymentIntentId, PaymentMethodId } from "./Ids.js"
-import { Invoice, type InvoiceEncoded } from "./Invoice.js"
-import { openEnum, optional, statusEnum } from "./internal/schema.js"
-import { Metadata } from "./Metadata.js"
-import { Amount } from "./Money.js"
-import { Status } from "./PaymentIntentStatus.js"
-import { PaymentMethod } from "./PaymentMethod.js"
-import { Timestamp } from "./Timestamps.js"
+import type { CustomerId, InvoiceId } from "./Ids.js"
+import { PaymentIntent, type PaymentIntentEncoded } from "./internal/billing.js"
+import { parser, type SafeParseResult } from "./Json.js"
 
 /**
- * How the funds are captured. Strict: a manual-capture intent holds an authorization that a cancel
- * releases, so a misread capture method would misreport money.
+ * The schemas and types of a payment intent and its parts. They live with the invoice and subscription
+ * schemas, which refer back to payment intents, in one internal module, so no import cycle runs between
+ * the entity modules.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const CaptureMethod = statusEnum("capture method", ["automatic", "automatic_async", "manual"])
+export {
+  CaptureMethod,
+  LastPaymentError,
+  PaymentCardType,
+  PaymentIntent,
+  type PaymentIntentEncoded,
+  TransferData
+} from "./internal/billing.js"
 
 /**
- * @category models
- * @since 0.1.0
- */
-export type CaptureMethod = typeof CaptureMethod.Type
-
-/**
- * Which card of a split cart paid: the HSA/FSA card (`primary`) or the regular card for the rest.
+ * The wire form of a payment intent: exactly the JSON Flex sends (the same type as
+ * `PaymentIntentEncoded`). Share this type between services; `JSON.stringify` keeps it intact.
+ * `Schema.decodeUnknownSync(PaymentIntent)` turns it into a {@link PaymentIntent},
+ * `Schema.encodeSync(PaymentIntent)` turns one back.
  *
- * @category schemas
- * @since 0.1.0
+ * @category models
+ * @since 0.2.0
  */
-export const PaymentCardType = openEnum("primary", "secondary").annotations({ identifier: "PaymentCardType" })
+export type Json = PaymentIntentEncoded
+
+const json = parser(PaymentIntent, "PaymentIntent")
 
 /**
- * Where the funds go in a Connect-style transfer. The newest docs show it as `{}`, so both fields are
- * optional.
+ * Checks that a value is a payment intent in its wire form and returns it (unknown fields dropped);
+ * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
- * @category schemas
- * @since 0.1.0
- */
-export const TransferData = Schema.Struct({
-  destination: optional(Schema.String),
-  amount: optional(Amount)
-}).annotations({ identifier: "TransferData" })
-
-/**
- * @category models
- * @since 0.1.0
- */
-export interface TransferData extends Schema.Schema.Type<typeof TransferData> {}
-
-/**
- * Why the last payment attempt failed (newest docs only).
+ * @example
+ * ```ts
+ * import { PaymentIntent } from "@flex/domain"
  *
- * @category schemas
- * @since 0.1.0
+ * declare const message: string // from a queue, say
+ * const intent: PaymentIntent.Json = PaymentIntent.parse(JSON.parse(message))
+ * console.log(intent.payment_intent_id, intent.status, intent.created_at) // plain strings
+ * ```
+ *
+ * @category parsing
+ * @since 0.2.0
  */
-export const LastPaymentError = Schema.Struct({
-  type: optional(Schema.String),
-  code: optional(Schema.String),
-  decline_code: optional(Schema.String),
-  message: optional(Schema.String),
-  payment_method: optional(Schema.String)
-}).annotations({ identifier: "LastPaymentError" })
+export const parse: (input: unknown) => Json = json.parse
 
 /**
- * @category models
- * @since 0.1.0
+ * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
+ *
+ * @category parsing
+ * @since 0.2.0
  */
-export interface LastPaymentError extends Schema.Schema.Type<typeof LastPaymentError> {}
-
-const fields = {
-  payment_intent_id: PaymentIntentId,
-  amount: Amount,
-  amount_capturable: optional(Amount),
-  amount_received: optional(Amount),
-  application_fee_amount: optional(Amount),
-  customer: optional(Expandable(CustomerId, Customer)),
-  transfer_data: optional(TransferData),
-  status: Status,
-  latest_charge: optional(ChargeId),
-  created_at: Timestamp,
-  capture_method: CaptureMethod,
-  /** A secret that lets a browser confirm the payment: `Redacted`, so logs never show it. */
-  client_secret: optional(Schema.Redacted(Schema.String)),
-  metadata: optional(Metadata),
-  payment_method: optional(Expandable(PaymentMethodId, PaymentMethod)),
-  test_mode: Schema.Boolean,
-  transfer_group: optional(Schema.String),
-  payment_card_type: optional(PaymentCardType),
-  letter_fee_amount: optional(Amount),
-  transaction_fee: optional(Amount),
-  last_payment_error: optional(LastPaymentError)
-}
-
-/**
- * @category models
- * @since 0.1.0
- */
-export interface PaymentIntent extends Schema.Struct.Type<typeof fields> {
-  readonly invoice?: InvoiceId | Invoice | null | undefined
-}
-
-/**
- * @category models
- * @since 0.1.0
- */
-export interface PaymentIntentEncoded extends Schema.Struct.Encoded<typeof fields> {
-  readonly invoice?: string | InvoiceEncoded | null | undefined
-}
-
-/**
- * @category schemas
- * @since 0.1.0
- */
-export const PaymentIntent: Schema.Schema<PaymentIntent, PaymentIntentEncoded> = Schema.Struct({
-  ...fields,
-  invoice: optional(
-    Expandable(
-      InvoiceId,
-      Schema.suspend((): Schema.Schema<Invoice, InvoiceEncoded> => Invoice)
-    )
-  )
-}).annotations({ identifier: "PaymentIntent" })
+export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse
 
 /**
  * The body of `GET /v1/payment_intents/{id}` and `POST /v1/payment_intents/{id}/cancel`.
@@ -141,7 +78,10 @@ export const PaymentIntent: Schema.Schema<PaymentIntent, PaymentIntentEncoded> =
  * @category envelopes
  * @since 0.1.0
  */
-export const Envelope = Schema.Struct({ payment_intent: PaymentIntent }).annotations({
+export const Envelope = Schema.Struct({
+  /** The intent asked for or canceled. */
+  payment_intent: PaymentIntent
+}).annotations({
   identifier: "PaymentIntentEnvelope"
 })
 
@@ -157,7 +97,10 @@ export interface Envelope extends Schema.Schema.Type<typeof Envelope> {}
  * @category envelopes
  * @since 0.1.0
  */
-export const ListEnvelope = Schema.Struct({ payment_intents: Schema.Array(PaymentIntent) }).annotations({
+export const ListEnvelope = Schema.Struct({
+  /** One page of intents, newest first; a page shorter than the limit is the last. */
+  payment_intents: Schema.Array(PaymentIntent)
+}).annotations({
   identifier: "PaymentIntentListEnvelope"
 })
 

@@ -4,86 +4,48 @@
  * Only `subscription_id`, `created_at` and `items` are certainly required; every other field is
  * optional, as the consumer variant of the endpoint omits several of them.
  *
+ * Two types: {@link Subscription} as decoded (for Effect code) and {@link Json}, the wire form, for
+ * sharing between services and for code without Effect ({@link parse}, {@link safeParse}).
+ *
  * @since 0.1.0
  */
-import * as Schema from "effect/Schema"
-import { Customer } from "./Customer.js"
-import { Expandable } from "./Expandable.js"
-import { CustomerId, InvoiceId, SubscriptionId } from "./Ids.js"
-import { Invoice, type InvoiceEncoded } from "./Invoice.js"
-import { openEnum, optional } from "./internal/schema.js"
-import { Metadata } from "./Metadata.js"
-import { SubscriptionItem } from "./SubscriptionItem.js"
-import { Status } from "./SubscriptionStatus.js"
-import { Timestamp } from "./Timestamps.js"
+
+import { Subscription, type SubscriptionEncoded } from "./internal/billing.js"
+import { parser, type SafeParseResult } from "./Json.js"
 
 /**
- * The secrets a browser needs to confirm a subscription's first setup or payment. They are secrets:
- * decoded into `Redacted` so that logging a subscription never prints them.
+ * The schemas and types of a subscription. They live with the payment intent and invoice schemas,
+ * which refer back to subscriptions, in one internal module, so no import cycle runs between the entity
+ * modules.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const ClientSecret = Schema.Struct({
-  setup_secret: optional(Schema.Redacted(Schema.String)),
-  payment_secret: optional(Schema.Redacted(Schema.String))
-}).annotations({ identifier: "SubscriptionClientSecret" })
+export { ClientSecret, ProrationBehavior, Subscription, type SubscriptionEncoded } from "./internal/billing.js"
 
 /**
- * @category schemas
- * @since 0.1.0
- */
-export const ProrationBehavior = openEnum("always_invoice", "create_prorations", "none").annotations({
-  identifier: "ProrationBehavior"
-})
-
-const fields = {
-  subscription_id: SubscriptionId,
-  created_at: Timestamp,
-  items: Schema.Array(SubscriptionItem),
-  customer: optional(Expandable(CustomerId, Customer)),
-  status: optional(Status),
-  cancel_at_period_end: optional(Schema.Boolean),
-  current_period_end: optional(Timestamp),
-  current_period_start: optional(Timestamp),
-  metadata: optional(Metadata),
-  test_mode: optional(Schema.Boolean),
-  client_secret: optional(ClientSecret),
-  proration_behavior: optional(ProrationBehavior),
-  trial_start: optional(Timestamp),
-  trial_end: optional(Timestamp),
-  cancel_at: optional(Timestamp),
-  default_payment_method: optional(Schema.String),
-  /** Only on the consumer variant of the endpoint. */
-  partner: optional(Schema.String)
-}
-
-/**
+ * The wire form of a subscription: exactly the JSON Flex sends (the same type as `SubscriptionEncoded`).
+ *
  * @category models
- * @since 0.1.0
+ * @since 0.2.0
  */
-export interface Subscription extends Schema.Struct.Type<typeof fields> {
-  readonly latest_invoice?: InvoiceId | Invoice | null | undefined
-}
+export type Json = SubscriptionEncoded
+
+const json = parser(Subscription, "Subscription")
 
 /**
- * @category models
- * @since 0.1.0
+ * Checks that a value is a subscription in its wire form and returns it (unknown fields dropped);
+ * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
+ *
+ * @category parsing
+ * @since 0.2.0
  */
-export interface SubscriptionEncoded extends Schema.Struct.Encoded<typeof fields> {
-  readonly latest_invoice?: string | InvoiceEncoded | null | undefined
-}
+export const parse: (input: unknown) => Json = json.parse
 
 /**
- * @category schemas
- * @since 0.1.0
+ * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
+ *
+ * @category parsing
+ * @since 0.2.0
  */
-export const Subscription: Schema.Schema<Subscription, SubscriptionEncoded> = Schema.Struct({
-  ...fields,
-  latest_invoice: optional(
-    Expandable(
-      InvoiceId,
-      Schema.suspend((): Schema.Schema<Invoice, InvoiceEncoded> => Invoice)
-    )
-  )
-}).annotations({ identifier: "Subscription" })
+export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

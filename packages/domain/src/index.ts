@@ -41,20 +41,24 @@ export * as Expandable from "./Expandable.js"
  * @since 0.1.0
  */
 export * as Ids from "./Ids.js"
-
 /**
  * Invoices (`fin_…`).
  *
  * @since 0.1.0
  */
 export * as Invoice from "./Invoice.js"
-
 /**
  * The invoice status state machine.
  *
  * @since 0.1.0
  */
 export * as InvoiceStatus from "./InvoiceStatus.js"
+/**
+ * The wire form of Flex objects: `ParseFailure`, `parser` and the `safeParse` result, for code without Effect.
+ *
+ * @since 0.2.0
+ */
+export * as Json from "./Json.js"
 
 /**
  * Metadata maps.
