@@ -1,2 +1,2 @@
 /** @internal */
-export const version = "0.1.0"
+export const version = "0.0.0"
