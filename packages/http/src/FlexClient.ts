@@ -11,8 +11,6 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { DecodeFailure, Decoder, Ids, PaymentIntent } from "@flex/domain"
-import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -22,68 +20,35 @@ import * as Either from "effect/Either"
 import { pipe } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
-import * as FlexError from "./FlexError.js"
-import * as Request from "./internal/request.js"
+import type * as Request from "./internal/request.js"
+import * as PaymentIntentsResource from "./internal/resources/PaymentIntents.js"
 import { version } from "./internal/version.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
 /**
- * Per-call options.
+ * Per-call options: `maxRetries` and `timeout` override the client's for one call.
  *
  * @category models
  * @since 0.1.0
  */
-export interface RequestOptions {
-  /** Retries for this call, overriding the client's; 0 turns them off. */
-  readonly maxRetries?: number | undefined
-  /** Timeout of each attempt of this call, overriding the client's. */
-  readonly timeout?: Duration.DurationInput | undefined
-}
+export type RequestOptions = Request.RequestOptions
 
 /**
+ * Options of `paymentIntents.cancel`: the per-call options and an `idempotencyKey`.
+ *
  * @category models
  * @since 0.1.0
  */
-export interface CancelOptions extends RequestOptions {
-  /**
-   * The `Idempotency-Key` to send. Without one, the client generates a key per call, sent unchanged on
-   * every retry of that call. Pass your own, derived from something durable, to make a cancel safe to
-   * repeat across process restarts.
-   */
-  readonly idempotencyKey?: string | undefined
-}
+export type CancelOptions = PaymentIntentsResource.CancelOptions
 
 /**
- * Decode the payment intent with a schema of your own instead of the domain's `PaymentIntent`: a view
- * of the fields you read (so that a part you never read, an expanded object of a newer shape say,
- * cannot make the response undecodable), or a stricter one. The envelope (`{"payment_intent": …}`)
- * is unwrapped as usual; a body that does not match `schema` fails with a `DecodeError` naming the
- * field.
- *
- * @example
- * ```ts
- * import { FlexClient } from "@flex/http"
- * import { Effect, Schema } from "effect"
- *
- * const Status = Schema.Struct({ payment_intent_id: Schema.String, status: Schema.String })
- *
- * const program = Effect.gen(function* () {
- *   const client = yield* FlexClient.FlexClient
- *   const view = yield* client.paymentIntents.retrieve("fpi_01hzy3q4m5n6p7q8r9s0t1v2w3", { schema: Status })
- *   return view.status // a string, whatever the rest of the intent looks like
- * })
- * ```
+ * Decode the object with a schema of your own instead of the domain's (see its `schema` field).
  *
  * @category models
  * @since 0.2.0
  */
-export interface SchemaOptions<A> {
-  readonly schema: Schema.Schema<A, any, never>
-}
+export type SchemaOptions<A> = Request.SchemaOptions<A>
 
 /**
  * Query parameters of `GET /v1/payment_intents`.
@@ -91,55 +56,15 @@ export interface SchemaOptions<A> {
  * @category models
  * @since 0.1.0
  */
-export interface ListParams {
-  /** Page size, 1 to 100 (Flex's default is 10). */
-  readonly limit?: number | undefined
-  /** A payment intent ID: the page after it (older intents). */
-  readonly starting_after?: string | undefined
-  /** A payment intent ID: the page before it (newer intents). */
-  readonly ending_before?: string | undefined
-  /** Only this customer's intents. */
-  readonly customer?: string | undefined
-  /** Only intents of this checkout session. */
-  readonly checkout_session?: string | undefined
-  /** Expand references, e.g. `"customer"`. */
-  readonly expand?: string | undefined
-  /** Only intents created in the last N days. */
-  readonly interval?: number | undefined
-}
+export type ListParams = PaymentIntentsResource.ListParams
 
 /**
+ * The payment-intent endpoints: `cancel`, `retrieve`, `list`, `listAll`.
+ *
  * @category models
  * @since 0.1.0
  */
-export interface PaymentIntents {
-  /**
-   * `POST /v1/payment_intents/{id}/cancel`: cancels an intent and releases any authorized amount. With
-   * `schema`, the intent is decoded with it (see {@link SchemaOptions}).
-   */
-  readonly cancel: {
-    <A>(id: string, options: CancelOptions & SchemaOptions<A>): Effect.Effect<A, FlexError.CancelError>
-    (id: string, options?: CancelOptions): Effect.Effect<PaymentIntent.PaymentIntent, FlexError.CancelError>
-  }
-  /** `GET /v1/payment_intents/{id}`. With `schema`, the intent is decoded with it (see {@link SchemaOptions}). */
-  readonly retrieve: {
-    <A>(id: string, options: RequestOptions & SchemaOptions<A>): Effect.Effect<A, FlexError.RetrieveError>
-    (id: string, options?: RequestOptions): Effect.Effect<PaymentIntent.PaymentIntent, FlexError.RetrieveError>
-  }
-  /** `GET /v1/payment_intents`: one page, newest first. */
-  readonly list: (
-    params?: ListParams,
-    options?: RequestOptions
-  ) => Effect.Effect<ReadonlyArray<PaymentIntent.PaymentIntent>, FlexError.ListError>
-  /**
-   * Every intent matching `params`, page after page through `starting_after` (pages of `limit`,
-   * default 100). Flex sends no `has_more`, so a page shorter than the limit is the last.
-   */
-  readonly listAll: (
-    params?: Omit<ListParams, "starting_after" | "ending_before">,
-    options?: RequestOptions
-  ) => Stream.Stream<PaymentIntent.PaymentIntent, FlexError.ListError>
-}
+export type PaymentIntents = PaymentIntentsResource.PaymentIntents
 
 /**
  * @category models
@@ -191,48 +116,6 @@ export const defaultBaseUrl = "https://api.withflex.com"
  */
 export const userAgent = `flex-ts/${version}`
 
-const decodeEnvelope = Request.decoder(PaymentIntent.Envelope)
-type EnvelopeDecoder = (u: unknown) => Either.Either<{ readonly payment_intent: unknown }, ParseResult.ParseIssue>
-/** One decoder per caller schema, compiled once (callers pass the same schema object on every call). */
-const viewDecoders = new WeakMap<Schema.Schema.Any, EnvelopeDecoder>()
-const envelopeDecoder = (schema: Schema.Schema<any, any, never> | undefined): EnvelopeDecoder => {
-  if (schema === undefined) return decodeEnvelope
-  let decoder = viewDecoders.get(schema)
-  if (decoder === undefined) {
-    decoder = Request.decoder(Schema.Struct({ payment_intent: schema }))
-    viewDecoders.set(schema, decoder)
-  }
-  return decoder
-}
-const decodeList = Request.decoder(PaymentIntent.ListEnvelope)
-const decodeId = Decoder.decodeUnknownEither(Ids.PaymentIntentId)
-
-// A captured stack trace would only ever point into this module, and costs an `Error` per call.
-const spanOptions = { captureStackTrace: false } as const
-
-const cancelErrors = new Set<Request.Tag>(FlexError.tags)
-const retrieveErrors = new Set<Request.Tag>([...cancelErrors].filter((tag) => tag !== "ConflictError"))
-const listErrors = new Set<Request.Tag>([...retrieveErrors].filter((tag) => tag !== "NotFoundError"))
-
-// A key is a header value: printable ASCII, at most 255 characters as Stripe allows.
-const validIdempotencyKey = /^[\x21-\x7e]{1,255}$/
-
-/** IDs go into the path: check them first, so no malformed ID (or `../`) ever reaches the wire. */
-const checkId = (method: "GET" | "POST", route: string, id: string) => {
-  const decoded = decodeId(id)
-  if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
-  const shown = encodeURIComponent(id.length > 40 ? `${id.slice(0, 40)}...` : id)
-  return Effect.fail(
-    new FlexError.InvalidRequestError({
-      method,
-      path: route.replace("{id}", shown),
-      status: 0,
-      code: "invalid_payment_intent_id",
-      detail: DecodeFailure.fromParseError(decoded.left).message
-    })
-  )
-}
-
 /**
  * Builds the service from an `HttpClient` in context.
  *
@@ -243,7 +126,7 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
   Effect.gen(function* () {
     const baseUrl = new URL(options.baseUrl ?? defaultBaseUrl)
     const base = baseUrl.href.replace(/\/+$/, "")
-    const client = (yield* HttpClient.HttpClient).pipe(
+    const http = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest((request) =>
         pipe(
           request,
@@ -264,102 +147,17 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return clean.length > 500 ? `${clean.slice(0, 497)}...` : clean
     }
     const beforeAttempt = options.beforeAttempt ?? Effect.void
-    const settingsFor = (call: RequestOptions | undefined): Request.Settings => ({
-      client,
-      beforeAttempt,
-      scrub,
-      timeout: call?.timeout === undefined ? timeout : Duration.decode(call.timeout),
-      retry: call?.maxRetries === undefined ? policy : { ...policy, maxRetries: call.maxRetries }
-    })
-
-    const cancel = (id: string, call?: CancelOptions & Partial<SchemaOptions<unknown>>) =>
-      Effect.flatMap(checkId("POST", "/v1/payment_intents/{id}/cancel", id), (intentId) => {
-        const path = `/v1/payment_intents/${intentId}/cancel`
-        const given = call?.idempotencyKey
-        if (given !== undefined && !validIdempotencyKey.test(given)) {
-          return Effect.fail(
-            new FlexError.InvalidRequestError({
-              method: "POST",
-              path,
-              status: 0,
-              code: "invalid_idempotency_key",
-              detail: "an idempotency key is 1 to 255 printable ASCII characters without spaces"
-            })
-          )
-        }
-        // Fixed here, outside the retried attempt, so every attempt of this call sends the same key.
-        const idempotencyKey = given ?? `flex-ts-retry-${crypto.randomUUID()}`
-        return Effect.map(
-          Request.run(settingsFor(call), {
-            method: "POST",
-            path,
-            route: "/v1/payment_intents/{id}/cancel",
-            idempotencyKey,
-            decode: envelopeDecoder(call?.schema),
-            expected: cancelErrors
-          }),
-          (envelope) => envelope.payment_intent
-        )
-      }).pipe(Effect.withSpan("FlexClient.paymentIntents.cancel", spanOptions))
-
-    const retrieve = (id: string, call?: RequestOptions & Partial<SchemaOptions<unknown>>) =>
-      Effect.flatMap(checkId("GET", "/v1/payment_intents/{id}", id), (intentId) =>
-        Effect.map(
-          Request.run(settingsFor(call), {
-            method: "GET",
-            path: `/v1/payment_intents/${intentId}`,
-            route: "/v1/payment_intents/{id}",
-            decode: envelopeDecoder(call?.schema),
-            expected: retrieveErrors
-          }),
-          (envelope) => envelope.payment_intent
-        )
-      ).pipe(Effect.withSpan("FlexClient.paymentIntents.retrieve", spanOptions)) as Effect.Effect<
-        unknown,
-        FlexError.RetrieveError
-      >
-
-    const list: PaymentIntents["list"] = (params = {}, call) => {
-      const urlParams: Record<string, string> = {}
-      for (const [key, value] of Object.entries(params)) {
-        if (value !== undefined) urlParams[key] = String(value)
-      }
-      return Effect.map(
-        Request.run(settingsFor(call), {
-          method: "GET",
-          path: "/v1/payment_intents",
-          route: "/v1/payment_intents",
-          urlParams,
-          decode: decodeList,
-          expected: listErrors
-        }),
-        (envelope) => envelope.payment_intents
-      ).pipe(Effect.withSpan("FlexClient.paymentIntents.list", spanOptions)) as Effect.Effect<
-        ReadonlyArray<PaymentIntent.PaymentIntent>,
-        FlexError.ListError
-      >
+    const client: Request.Client = {
+      settings: (call) => ({
+        client: http,
+        beforeAttempt,
+        scrub,
+        timeout: call?.timeout === undefined ? timeout : Duration.decode(call.timeout),
+        retry: call?.maxRetries === undefined ? policy : { ...policy, maxRetries: call.maxRetries }
+      })
     }
 
-    const listAll: PaymentIntents["listAll"] = (params = {}, call) => {
-      const limit = params.limit ?? 100
-      return Stream.paginateChunkEffect(undefined as string | undefined, (cursor) =>
-        Effect.map(list({ ...params, limit, starting_after: cursor }, call), (page) => {
-          const last = page[page.length - 1]
-          const next = page.length < limit || last === undefined ? Option.none() : Option.some(last.payment_intent_id)
-          return [Chunk.unsafeFromArray(page as Array<PaymentIntent.PaymentIntent>), next] as const
-        })
-      )
-    }
-
-    // One implementation; the overloads only say what `schema` decodes to.
-    return {
-      paymentIntents: {
-        cancel: cancel as PaymentIntents["cancel"],
-        retrieve: retrieve as PaymentIntents["retrieve"],
-        list,
-        listAll
-      }
-    }
+    return { paymentIntents: PaymentIntentsResource.make(client) }
   })
 
 /**

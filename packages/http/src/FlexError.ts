@@ -192,8 +192,10 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>("@flex/http/T
 
 /**
  * A 2xx response whose body is not JSON or does not match the schema. `field` is the path of the
- * offending field (e.g. `payment_intent.status`); `detail` says what was wrong. Never retried: the
- * request succeeded, so a retry could only repeat it.
+ * offending field (e.g. `payment_intent.status`), `""` when the body is empty, cut short or not JSON;
+ * `detail` says what was wrong. A `GET` whose body is not JSON is retried (the bytes were lost, and a
+ * read changes nothing); anything else is not: a `POST` may have acted, and a body that parses but does
+ * not match would come the same again.
  *
  * @category errors
  * @since 0.1.0
@@ -265,29 +267,15 @@ export const isFlexError = (u: unknown): u is FlexError =>
   Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tagSet.has(u._tag) && u instanceof Error
 
 /**
- * The errors of `paymentIntents.cancel`.
+ * The error types of the payment-intent endpoints: `CancelError` (every error), `RetrieveError` (no
+ * `ConflictError`), `ListError` (no `ConflictError`, no `NotFoundError`). Each is derived from the one
+ * runtime list of the endpoint's errors in the client's payment-intent resource, the list the client
+ * also checks responses against (a status whose error is not listed becomes a `ServerError`).
  *
  * @category errors
  * @since 0.1.0
  */
-export type CancelError = FlexError
-
-/**
- * The errors of `paymentIntents.retrieve`: no 409, a GET conflicts with nothing (an unexpected one is
- * a `ServerError`).
- *
- * @category errors
- * @since 0.1.0
- */
-export type RetrieveError = Exclude<FlexError, ConflictError>
-
-/**
- * The errors of `paymentIntents.list` and `listAll`: no 404 and no 409.
- *
- * @category errors
- * @since 0.1.0
- */
-export type ListError = Exclude<FlexError, ConflictError | NotFoundError>
+export type { CancelError, ListError, RetrieveError } from "./internal/resources/PaymentIntents.js"
 
 /**
  * The HTTP status of an error, when there was a response.

@@ -55,7 +55,11 @@ export const make = (options: Partial<RetryPolicy> = {}): RetryPolicy => ({ ...d
  * - 408 (the server gave up waiting), 409 (a concurrent request or lock won), 429 (rate limit) and
  *   ≥ 500: transient by definition.
  * - Any other 4xx: the request itself is wrong; repeating it cannot help.
- * - A body that does not decode: the request succeeded, so repeating it would only repeat it.
+ * - A `GET` whose 2xx body is empty, cut short or not JSON (a `DecodeError` with no field): the bytes
+ *   were lost on the way, like a dropped connection, and a read changes nothing, so it is read again.
+ * - Any other body that does not decode: the answer came whole and is not what the client understands
+ *   (an unknown status, say), so it would come the same again; and after a `POST` the request may
+ *   have acted, so repeating it would only repeat it.
  *
  * @category predicates
  * @since 0.1.0
@@ -69,6 +73,8 @@ export const isRetryable = (error: FlexError): boolean => {
       return true
     case "ServerError":
       return error.status === 408 || error.status >= 500
+    case "DecodeError":
+      return error.method === "GET" && error.field === ""
     default:
       return false
   }

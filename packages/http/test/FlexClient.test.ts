@@ -230,6 +230,58 @@ for (const [name, http] of clients) {
       })
     )
 
+    it.scopedLive("a GET whose 200 body was cut short or is empty is read again, retrieve and list alike", () =>
+      Effect.gen(function* () {
+        const server = yield* TestServer.start
+        const client = yield* clientFor(server, http, { maxRetries: 2 })
+        const id = intentId(11)
+        const full = JSON.stringify(intentWith(id, "requires_capture"))
+        const cut = TestServer.raw(200, full.slice(0, full.length / 2), { "content-type": "application/json" })
+        server.script(cut, TestServer.raw(200, ""), TestServer.json(200, intentWith(id, "requires_capture")))
+        const intent = yield* client.paymentIntents.retrieve(id)
+        assert.strictEqual(intent.status, "requires_capture")
+        assert.deepStrictEqual(
+          server.requests.map((r) => `${r.method} ${r.url}`),
+          Array.from({ length: 3 }, () => `GET /v1/payment_intents/${id}`)
+        )
+        server.script(cut, TestServer.json(200, { payment_intents: [intentWith(id).payment_intent] }))
+        const page = yield* client.paymentIntents.list({ limit: 1 })
+        assert.strictEqual(page.length, 1)
+        assert.strictEqual(server.requests.length, 5)
+      })
+    )
+
+    it.scopedLive("a GET's cut body after the last retry is the DecodeError", () =>
+      Effect.gen(function* () {
+        const server = yield* TestServer.start
+        const client = yield* clientFor(server, http, { maxRetries: 1 })
+        server.fallback = () => TestServer.raw(200, '{"payment_intent": {"payment_int')
+        const error = yield* failureOf(client.paymentIntents.retrieve(intentId(12)))
+        if (error._tag !== "DecodeError") return assert.fail(error._tag)
+        assert.strictEqual(error.field, "")
+        assert.strictEqual(error.method, "GET")
+        assert.strictEqual(server.requests.length, 2)
+      })
+    )
+
+    it.scopedLive("not read again: a POST's cut body (the cancel may have acted), a GET's whole but wrong body", () =>
+      Effect.gen(function* () {
+        const server = yield* TestServer.start
+        const client = yield* clientFor(server, http, { maxRetries: 2 })
+        const id = intentId(13)
+        server.fallback = () => TestServer.raw(200, '{"payment_intent": {"payment_int')
+        const cut = yield* failureOf(client.paymentIntents.cancel(id))
+        if (cut._tag !== "DecodeError") return assert.fail(cut._tag)
+        assert.strictEqual(cut.field, "")
+        assert.strictEqual(server.requests.length, 1)
+        server.fallback = () => TestServer.json(200, intentWith(id, "requires_reauthorization"))
+        const wrong = yield* failureOf(client.paymentIntents.retrieve(id))
+        if (wrong._tag !== "DecodeError") return assert.fail(wrong._tag)
+        assert.strictEqual(wrong.field, "payment_intent.status")
+        assert.strictEqual(server.requests.length, 2)
+      })
+    )
+
     it.scopedLive("retries a 503 and a reset with the same idempotency key, then succeeds", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start

@@ -42,6 +42,21 @@ describe("RetryPolicy", () => {
     }
   })
 
+  it("retries a GET whose 2xx body is not JSON; never a POST's, never a body that parses but does not match", () => {
+    const notJson = { status: 200, field: "", detail: "the body is not JSON" }
+    const get = { method: "GET", path: "/v1/payment_intents/x" }
+    assert.isTrue(RetryPolicy.isRetryable(new FlexError.DecodeError({ ...get, ...notJson })))
+    assert.isTrue(
+      RetryPolicy.isRetryable(new FlexError.DecodeError({ ...get, ...notJson, detail: "the body is empty" }))
+    )
+    assert.isFalse(RetryPolicy.isRetryable(new FlexError.DecodeError({ ...at, ...notJson })))
+    assert.isFalse(
+      RetryPolicy.isRetryable(
+        new FlexError.DecodeError({ ...get, status: 200, field: "payment_intent.status", detail: "x" })
+      )
+    )
+  })
+
   it.effect("backs off exponentially from 500 ms with at most 25 % jitter, capped at 8 s", () =>
     Effect.gen(function* () {
       for (let seed = 0; seed < 50; seed++) {

@@ -88,6 +88,29 @@ describe("FlexClient against @flex/sandbox", () => {
     })
   )
 
+  it.scopedLive("malformed JSON: a retrieve is read again under the retry policy, a cancel is not", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 10 })
+      const [hold] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+      const id = hold!.payment_intent_id
+      yield* sandbox.setFaults({ default: { malformed_rate: 1 } })
+      const client = yield* clientFor(sandbox, { maxRetries: 2 })
+      const read = yield* failure(client.paymentIntents.retrieve(id))
+      assert.strictEqual(read._tag, "DecodeError")
+      const reads = (yield* sandbox.calls).filter((c) => c.method === "GET")
+      assert.deepStrictEqual(
+        reads.map((c) => c.fault),
+        ["malformed_json", "malformed_json", "malformed_json"]
+      )
+      const cancel = yield* failure(client.paymentIntents.cancel(id))
+      assert.strictEqual(cancel._tag, "DecodeError")
+      const cancels = (yield* sandbox.calls).filter((c) => c.method === "POST")
+      assert.strictEqual(cancels.length, 1)
+      // The cancel acted: a retry would only have repeated it.
+      assert.strictEqual(Option.getOrThrow(yield* sandbox.intent(id)).status, "canceled")
+    })
+  )
+
   it.scopedLive("the flaky preset: retries get every call through with one key per call", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 9 })

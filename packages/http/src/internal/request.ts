@@ -21,7 +21,49 @@ import * as Timeout from "./timeout.js"
 
 export type Tag = FlexError.FlexError["_tag"]
 
-export interface Call<A> {
+/**
+ * What every call can fail with whatever its endpoint documents: no answer, no answer in time, an
+ * answer that does not decode, and a server error (also what an undocumented status becomes).
+ */
+export type Always = "ConnectionError" | "TimeoutError" | "DecodeError" | "ServerError"
+
+/** The statuses an endpoint can answer with, by the error each becomes (see `fromStatus`). */
+export type StatusTag = Exclude<Tag, Always>
+
+/** The error classes of {@link Always}. */
+export type AlwaysError = Extract<FlexError.FlexError, { readonly _tag: Always }>
+
+/**
+ * The errors one endpoint can fail with: the one declaration that the response check (a status whose
+ * error is not listed becomes a `ServerError`) and the endpoint's error type ({@link ErrorOf}) are both
+ * made from.
+ */
+export interface Errors<T extends StatusTag> {
+  /** The documented tags, then those of {@link Always}. */
+  readonly tags: ReadonlyArray<T | Always>
+  /** Whether an error made from a response status is one the endpoint documents. */
+  readonly documents: (error: FlexError.FlexError) => error is Extract<FlexError.FlexError, { readonly _tag: T }>
+}
+
+/** The error type of an endpoint whose {@link Errors} list `T`. */
+export type ErrorOf<T extends StatusTag> = Extract<FlexError.FlexError, { readonly _tag: T }> | AlwaysError
+
+/** The error type of an endpoint, read from its {@link Errors} value. */
+export type ErrorOfSet<S> = S extends Errors<infer T> ? ErrorOf<T> : never
+
+const always: ReadonlyArray<Always> = ["ServerError", "ConnectionError", "TimeoutError", "DecodeError"]
+
+/** The errors of an endpoint that documents the given statuses, by their error tags; see {@link Always}. */
+export const errors = <const T extends StatusTag>(...documented: ReadonlyArray<T>): Errors<T> => {
+  const tags: ReadonlyArray<T | Always> = [...documented, ...always]
+  const set = new Set<Tag>(documented)
+  return {
+    tags,
+    documents: (error): error is Extract<FlexError.FlexError, { readonly _tag: T }> => set.has(error._tag)
+  }
+}
+
+export interface Call<A, T extends StatusTag> {
   readonly method: "GET" | "POST"
   readonly path: string
   /** The path template, e.g. `/v1/payment_intents/{id}/cancel`, for span names. */
@@ -29,8 +71,54 @@ export interface Call<A> {
   readonly urlParams?: Readonly<Record<string, string>> | undefined
   readonly idempotencyKey?: string | undefined
   readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseIssue>
-  /** The response errors this endpoint documents; any other status becomes a `ServerError`. */
-  readonly expected: ReadonlySet<Tag>
+  /** The errors this endpoint documents; a status whose error is not listed becomes a `ServerError`. */
+  readonly errors: Errors<T>
+}
+
+/**
+ * Per-call options, for every endpoint.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RequestOptions {
+  /** Retries for this call, overriding the client's; 0 turns them off. */
+  readonly maxRetries?: number | undefined
+  /** Timeout of each attempt of this call, overriding the client's. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Decode the object with a schema of your own instead of the domain's: a view of the fields you read
+ * (so that a part you never read, an expanded object of a newer shape say, cannot make the response
+ * undecodable), or a stricter one. The envelope (`{"payment_intent": …}`) is unwrapped as usual; a body
+ * that does not match `schema` fails with a `DecodeError` naming the field.
+ *
+ * @example
+ * ```ts
+ * import { FlexClient } from "@flex/http"
+ * import { Effect, Schema } from "effect"
+ *
+ * const Status = Schema.Struct({ payment_intent_id: Schema.String, status: Schema.String })
+ *
+ * const program = Effect.gen(function* () {
+ *   const client = yield* FlexClient.FlexClient
+ *   const view = yield* client.paymentIntents.retrieve("fpi_01hzy3q4m5n6p7q8r9s0t1v2w3", { schema: Status })
+ *   return view.status // a string, whatever the rest of the intent looks like
+ * })
+ * ```
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface SchemaOptions<A> {
+  readonly schema: Schema.Schema<A, any, never>
+}
+
+/** What a resource needs from the client: the settings of each call. */
+export interface Client {
+  /** The client's settings with the call's overrides. */
+  readonly settings: (options: RequestOptions | undefined) => Settings
 }
 
 export interface Settings {
@@ -86,11 +174,11 @@ const fromStatus = (
   }
 }
 
-const onFailureStatus = <A>(
+const onFailureStatus = <A, T extends StatusTag>(
   settings: Settings,
-  call: Call<A>,
+  call: Call<A, T>,
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<never, FlexError.FlexError> =>
+): Effect.Effect<never, ErrorOf<T>> =>
   Effect.flatMap(
     // The body only matters for Flex's code and message; a body that cannot be read changes nothing.
     Effect.orElseSucceed(response.text, () => ""),
@@ -108,7 +196,7 @@ const onFailureStatus = <A>(
       const error = fromStatus(response.status, fields, retryAfter)
       // An error the endpoint does not document is an unexpected status: a ServerError that keeps it.
       return Effect.fail(
-        call.expected.has(error._tag) ? error : new FlexError.ServerError({ ...fields, status: response.status })
+        call.errors.documents(error) ? error : new FlexError.ServerError({ ...fields, status: response.status })
       )
     }
   )
@@ -126,11 +214,11 @@ const parseJson = (text: string): unknown => {
 const optionalScrub = (settings: Settings, text: string | undefined) =>
   text === undefined ? undefined : settings.scrub(text)
 
-const onSuccessStatus = <A>(
+const onSuccessStatus = <A, T extends StatusTag>(
   settings: Settings,
-  call: Call<A>,
+  call: Call<A, T>,
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<A, FlexError.FlexError> =>
+): Effect.Effect<A, FlexError.DecodeError | FlexError.ConnectionError> =>
   Effect.flatMap(
     Effect.mapError(response.text, (error) => connectionError(call, error)),
     (text) => {
@@ -170,7 +258,10 @@ const transportReason = (error: unknown): string => {
   return message ?? "transport error"
 }
 
-const connectionError = <A>(call: Call<A>, error: HttpClientError.HttpClientError): FlexError.ConnectionError =>
+const connectionError = (
+  call: { readonly method: string; readonly path: string },
+  error: HttpClientError.HttpClientError
+): FlexError.ConnectionError =>
   new FlexError.ConnectionError({ method: call.method, path: call.path, reason: transportReason(error.cause ?? error) })
 
 // The platform's client span records every request and response header not listed here. Only headers
@@ -189,7 +280,11 @@ const recordedHeaders = [
 ]
 const redactedHeaders: ReadonlyArray<RegExp> = [new RegExp(`^(?!(?:${recordedHeaders.join("|")})$)`, "i")]
 
-const attempt = <A>(settings: Settings, call: Call<A>, n: number): Effect.Effect<A, FlexError.FlexError> => {
+const attempt = <A, T extends StatusTag>(
+  settings: Settings,
+  call: Call<A, T>,
+  n: number
+): Effect.Effect<A, ErrorOf<T>> => {
   let request = HttpClientRequest.make(call.method)(call.path)
   if (call.urlParams !== undefined) request = HttpClientRequest.setUrlParams(request, call.urlParams)
   if (call.idempotencyKey !== undefined)
@@ -235,5 +330,5 @@ const attempt = <A>(settings: Settings, call: Call<A>, n: number): Effect.Effect
 }
 
 /** Runs a call with its timeout per attempt and the retry policy; the idempotency key is already fixed. */
-export const run = <A>(settings: Settings, call: Call<A>): Effect.Effect<A, FlexError.FlexError> =>
+export const run = <A, T extends StatusTag>(settings: Settings, call: Call<A, T>): Effect.Effect<A, ErrorOf<T>> =>
   RetryPolicy.retry(settings.retry, (n) => Effect.zipRight(settings.beforeAttempt, attempt(settings, call, n)))
