@@ -54,7 +54,7 @@ export interface CustomerEncoded extends Schema.Schema.Encoded<typeof Customer> 
  * The wire form of a customer: exactly the JSON Flex sends (the same type as `CustomerEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = CustomerEncoded
 
@@ -65,7 +65,7 @@ const json = parser(Customer, "Customer")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -73,6 +73,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

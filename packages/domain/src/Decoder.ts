@@ -10,7 +10,7 @@
  *
  * `FlexClient` decodes every response this way. The tests compare both decoders on mutated responses.
  *
- * @since 0.1.1
+ * @since 0.1.0
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
@@ -30,7 +30,7 @@ import * as Internal from "./internal/decoder.js"
  * ```
  *
  * @category constructors
- * @since 0.1.1
+ * @since 0.1.0
  */
 export const decodeUnknownEither = <A, I>(
   schema: Schema.Schema<A, I, never>

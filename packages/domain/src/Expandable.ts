@@ -50,7 +50,7 @@ export const id = <Ref extends string | { readonly [K in Key]: string }, Key ext
  * The ID type of a reference: the ID itself, or the type of the expanded object's ID field.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type IdOf<Ref, Key extends string> = Ref extends string
   ? Ref

@@ -24,7 +24,7 @@ export { CollectionMethod, Invoice, type InvoiceEncoded } from "./internal/billi
  * The wire form of an invoice: exactly the JSON Flex sends (the same type as `InvoiceEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = InvoiceEncoded
 
@@ -35,7 +35,7 @@ const json = parser(Invoice, "Invoice")
  * `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -43,6 +43,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

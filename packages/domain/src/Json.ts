@@ -19,7 +19,7 @@
  * if (!result.success) console.log(result.error.path, result.error.reason) // "payment_intent_id", "Expected …"
  * ```
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -34,7 +34,7 @@ import * as Decoder from "./Decoder.js"
  * a plain `Error` naming the offending field.
  *
  * @category errors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export class ParseFailure extends Error {
   /** The dotted path of the offending field (`invoice.status`, `items[0].price`); `""` for the whole value. */
@@ -60,7 +60,7 @@ export class ParseFailure extends Error {
  * The answer of `safeParse`, shaped as zod's and valibot's are.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type SafeParseResult<A> =
   | { readonly success: true; readonly data: A }
@@ -70,7 +70,7 @@ export type SafeParseResult<A> =
  * A `parse` / `safeParse` pair over the wire form `A`.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface Parser<A> {
   /** The input in its wire form (unknown fields dropped); throws a {@link ParseFailure} when it is not valid. */
@@ -94,7 +94,7 @@ export interface Parser<A> {
  * ```
  *
  * @category constructors
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parser = <A, I>(schema: Schema.Schema<A, I, never>, name?: string): Parser<I> => {
   const entity = name ?? Option.getOrElse(SchemaAST.getIdentifierAnnotation(schema.ast), () => "value")

@@ -40,7 +40,7 @@ export type Metadata = typeof Metadata.Type
  * ```
  *
  * @category getters
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const string = (metadata: Metadata | null | undefined, key: string): string | undefined => {
   const value = metadata?.[key]

@@ -40,7 +40,7 @@ export {
  * `Schema.encodeSync(PaymentIntent)` turns one back.
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = PaymentIntentEncoded
 
@@ -60,7 +60,7 @@ const json = parser(PaymentIntent, "PaymentIntent")
  * ```
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -68,7 +68,7 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse
 

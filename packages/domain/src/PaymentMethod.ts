@@ -74,7 +74,7 @@ export interface PaymentMethodEncoded extends Schema.Schema.Encoded<typeof Payme
  * The wire form of a payment method: exactly the JSON Flex sends (the same type as `PaymentMethodEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = PaymentMethodEncoded
 
@@ -85,7 +85,7 @@ const json = parser(PaymentMethod, "PaymentMethod")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -93,6 +93,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

@@ -101,7 +101,7 @@ export interface PriceEncoded extends Schema.Schema.Encoded<typeof Price> {}
  * The wire form of a price: exactly the JSON Flex sends (the same type as `PriceEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = PriceEncoded
 
@@ -112,7 +112,7 @@ const json = parser(Price, "Price")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -120,6 +120,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

@@ -91,7 +91,7 @@ export interface ProductEncoded extends Schema.Schema.Encoded<typeof Product> {}
  * The wire form of a product: exactly the JSON Flex sends (the same type as `ProductEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = ProductEncoded
 
@@ -102,7 +102,7 @@ const json = parser(Product, "Product")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -110,6 +110,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

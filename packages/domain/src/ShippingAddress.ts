@@ -48,7 +48,7 @@ export interface ShippingAddressEncoded extends Schema.Schema.Encoded<typeof Shi
  * The wire form of a shipping address: exactly the JSON Flex sends (the same type as `ShippingAddressEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = ShippingAddressEncoded
 
@@ -59,7 +59,7 @@ const json = parser(ShippingAddress, "ShippingAddress")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -67,6 +67,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

@@ -27,7 +27,7 @@ export { ClientSecret, ProrationBehavior, Subscription, type SubscriptionEncoded
  * The wire form of a subscription: exactly the JSON Flex sends (the same type as `SubscriptionEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = SubscriptionEncoded
 
@@ -38,7 +38,7 @@ const json = parser(Subscription, "Subscription")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -46,6 +46,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

@@ -49,7 +49,7 @@ export interface SubscriptionItemEncoded extends Schema.Schema.Encoded<typeof Su
  * The wire form of a subscription item: exactly the JSON Flex sends (the same type as `SubscriptionItemEncoded`).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type Json = SubscriptionItemEncoded
 
@@ -60,7 +60,7 @@ const json = parser(SubscriptionItem, "SubscriptionItem")
  * throws a `Json.ParseFailure` naming the field otherwise. Needs nothing from Effect.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const parse: (input: unknown) => Json = json.parse
 
@@ -68,6 +68,6 @@ export const parse: (input: unknown) => Json = json.parse
  * As {@link parse}, without throwing: `{ success: true, data }` or `{ success: false, error }`.
  *
  * @category parsing
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const safeParse: (input: unknown) => SafeParseResult<Json> = json.safeParse

@@ -50,7 +50,7 @@ const daysFromCivil = (year: number, month: number, day: number): number => {
  * The instant of a strict RFC 3339 date-time in epoch milliseconds, or `NaN`.
  *
  * @category parsing
- * @since 0.1.1
+ * @since 0.1.0
  */
 export const parseMillis = (input: string): number => {
   const length = input.length

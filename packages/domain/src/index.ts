@@ -17,7 +17,7 @@ export * as DecodeFailure from "./DecodeFailure.js"
 /**
  * Decoders with Effect's answers, found faster for valid input.
  *
- * @since 0.1.1
+ * @since 0.1.0
  */
 export * as Decoder from "./Decoder.js"
 
@@ -56,7 +56,7 @@ export * as InvoiceStatus from "./InvoiceStatus.js"
 /**
  * The wire form of Flex objects: `ParseFailure`, `parser` and the `safeParse` result, for code without Effect.
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export * as Json from "./Json.js"
 

@@ -46,7 +46,7 @@ export type CancelOptions = PaymentIntentsResource.CancelOptions
  * Decode the object with a schema of your own instead of the domain's (see its `schema` field).
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export type SchemaOptions<A> = Request.SchemaOptions<A>
 

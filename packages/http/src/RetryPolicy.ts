@@ -88,7 +88,7 @@ export const isRetryable = (error: FlexError): boolean => {
  * passes a value seeded by its execution.
  *
  * @category delays
- * @since 0.2.0
+ * @since 0.1.0
  */
 export const backoffMillis = (
   policy: RetryPolicy,

@@ -109,7 +109,7 @@ export interface RequestOptions {
  * ```
  *
  * @category models
- * @since 0.2.0
+ * @since 0.1.0
  */
 export interface SchemaOptions<A> {
   readonly schema: Schema.Schema<A, any, never>
