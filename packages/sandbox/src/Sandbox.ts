@@ -124,6 +124,21 @@ export const ReleasesEnvelope = Schema.Struct({ releases: Schema.Array(Release),
 })
 
 /**
+ * Where a client finds a sandbox: its base URL and a key it accepts, as plain strings, in the shape
+ * `@flex/http` takes them (`new Flex(sandbox.clientOptions)` from `@flex/http/promise`, or
+ * `FlexClient.layerSandbox(sandbox.clientOptions)`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ClientOptions {
+  /** The sandbox's URL, e.g. `http://127.0.0.1:52731`. */
+  readonly baseUrl: string
+  /** A key the sandbox accepts. */
+  readonly apiKey: string
+}
+
+/**
  * A running sandbox.
  *
  * @category models
@@ -136,6 +151,8 @@ export interface SandboxHandle {
   readonly port: number
   /** A key the sandbox accepts: the pinned `apiKey`, else `fsk_test_sandbox`. */
   readonly apiKey: string
+  /** `{ baseUrl, apiKey }`, what a `@flex/http` client needs to call this sandbox. */
+  readonly clientOptions: ClientOptions
   /** Creates intents (all or none) and returns them decoded; newest last. */
   readonly createIntents: (
     specs: ReadonlyArray<IntentSpec>
@@ -230,11 +247,14 @@ export const start = (options: SandboxOptions = {}): Effect.Effect<SandboxHandle
       () => Effect.promise(() => engine.close())
     )
     const store = engine.store
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
+    const apiKey = config.apiKey ?? defaultApiKey
     const handle: SandboxHandle = {
-      url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+      url,
       host,
       port,
-      apiKey: config.apiKey ?? defaultApiKey,
+      apiKey,
+      clientOptions: { baseUrl: url, apiKey },
       createIntents: (specs) =>
         Effect.suspend(() => {
           const created = store.create(specs)

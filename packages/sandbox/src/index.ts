@@ -15,7 +15,19 @@ export * as Call from "./Call.js"
  * @since 0.1.0
  */
 export * as FaultProfile from "./FaultProfile.js"
-
+/**
+ * The sandbox for any test runner: `await startSandbox(options)`, async admin functions, `close()`.
+ *
+ * @since 0.1.0
+ */
+export * as PromiseSandbox from "./PromiseSandbox.js"
+/**
+ * Starts a sandbox and resolves once it listens: the promise face of `Sandbox.start`, for tests that do
+ * not use Effect.
+ *
+ * @since 0.1.0
+ */
+export { type RunningSandbox, startSandbox } from "./PromiseSandbox.js"
 /**
  * The sandbox: `start`, `layer`, the `Sandbox` service and its handle.
  *
