@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
@@ -166,6 +167,49 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
  */
 export const layer = (options: Options): Layer.Layer<FlexClient, never, HttpClient.HttpClient> =>
   Layer.effect(FlexClient, make(options))
+
+/**
+ * Where a sandbox listens and a key it accepts, as `@flex/sandbox` gives them (`sandbox.clientOptions`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SandboxTarget {
+  readonly baseUrl: string
+  readonly apiKey: string
+}
+
+/**
+ * A client pointed at a `@flex/sandbox` (or any server that speaks Flex's API), from the sandbox's
+ * `clientOptions` or an effect that gives them (read from the `Sandbox` service, say), with the
+ * fetch-based `HttpClient` included: one line in a test. `options` sets anything else (`maxRetries`,
+ * `timeout`, `retryPolicy`, …).
+ *
+ * @example
+ * ```ts
+ * import { FlexClient } from "@flex/http"
+ * import { Sandbox } from "@flex/sandbox"
+ * import { Effect, Layer } from "effect"
+ *
+ * // The sandbox and a client of it, for the lifetime of the layer:
+ * const TestLayer = FlexClient.layerSandbox(Effect.map(Sandbox.Sandbox, (sandbox) => sandbox.clientOptions)).pipe(
+ *   Layer.provideMerge(Sandbox.layer({ seed: 7 }))
+ * )
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerSandbox = <E = never, R = never>(
+  sandbox: SandboxTarget | Effect.Effect<SandboxTarget, E, R>,
+  options: Partial<Omit<Options, "apiKey" | "baseUrl">> = {}
+): Layer.Layer<FlexClient, E, R> => {
+  const target: Effect.Effect<SandboxTarget, E, R> = Effect.isEffect(sandbox) ? sandbox : Effect.succeed(sandbox)
+  return Layer.effect(
+    FlexClient,
+    Effect.flatMap(target, ({ apiKey, baseUrl }) => make({ ...options, apiKey: Redacted.make(apiKey), baseUrl }))
+  ).pipe(Layer.provide(FetchHttpClient.layer))
+}
 
 /**
  * The client's settings from the environment: `FLEX_API_KEY` (required), `FLEX_BASE_URL`,

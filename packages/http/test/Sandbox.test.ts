@@ -1,5 +1,5 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Chunk, Duration, Effect, Exit, Layer, Option, Redacted, Stream } from "effect"
 import * as FlexClient from "../src/FlexClient.js"
@@ -128,6 +128,37 @@ describe("FlexClient against @flex/sandbox", () => {
       const keysPerIntent = new Map<string, Set<string | null>>()
       for (const c of calls) keysPerIntent.set(c.path, (keysPerIntent.get(c.path) ?? new Set()).add(c.idempotency_key))
       for (const [path, keys] of keysPerIntent) assert.strictEqual(keys.size, 1, path)
+    })
+  )
+})
+
+// The one-liner: a FlexClient of the sandbox in the same layer as the sandbox.
+layer(
+  FlexClient.layerSandbox(Effect.map(Sandbox.Sandbox, (sandbox) => sandbox.clientOptions)).pipe(
+    Layer.provideMerge(Sandbox.layer({ seed: 11, apiKey: "fsk_test_layer_key" }))
+  )
+)("FlexClient.layerSandbox", (it) => {
+  it.effect("points a client at the Sandbox service, with its key", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.Sandbox
+      const client = yield* FlexClient.FlexClient
+      const [hold] = yield* sandbox.createIntents([{ status: "requires_capture", amount: 700 }])
+      const canceled = yield* client.paymentIntents.cancel(hold!.payment_intent_id)
+      assert.strictEqual(canceled.status, "canceled")
+      assert.strictEqual(Option.getOrThrow(yield* sandbox.released(hold!.payment_intent_id)), 700)
+    })
+  )
+
+  it.scoped("takes plain clientOptions and overrides", () =>
+    Effect.gen(function* () {
+      const other = yield* Sandbox.start({ seed: 12, faults: { default: { error_rate: 1 } } })
+      const error = yield* failure(
+        Effect.flatMap(FlexClient.FlexClient, (client) => client.paymentIntents.list()).pipe(
+          Effect.provide(FlexClient.layerSandbox(other.clientOptions, { maxRetries: 0 }))
+        )
+      )
+      assert.strictEqual(error._tag, "ServerError")
+      assert.strictEqual((yield* other.calls).length, 1)
     })
   )
 })
