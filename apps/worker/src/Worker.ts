@@ -21,6 +21,7 @@ import * as ApiRateLimiterModule from "./flex/ApiRateLimiter.js"
 import * as Client from "./flex/Client.js"
 import * as Gate from "./flex/Gate.js"
 import * as CancelWorkflow from "./flow/CancelWorkflow.js"
+import * as Settings from "./flow/Settings.js"
 import * as Location from "./store/Location.js"
 import * as Store from "./store/Store.js"
 import type * as StoreLock from "./store/StoreLock.js"
@@ -36,8 +37,8 @@ export interface Options {
   readonly rate: number
   /** The Flex client's settings; by default from FLEX_API_KEY, FLEX_BASE_URL, FLEX_TIMEOUT, FLEX_MAX_RETRIES. */
   readonly flex?: Config.Config<FlexClient.Options> | undefined
-  /** Attempts and backoff; by default from FLEX_WORKER_* variables (see CancelWorkflow.settingsConfig). */
-  readonly settings?: Layer.Layer<CancelWorkflow.FlowSettings, ConfigError.ConfigError> | undefined
+  /** Attempts and backoff; by default from FLEX_WORKER_* variables (see flow/Settings). */
+  readonly settings?: Layer.Layer<Settings.FlowSettings, ConfigError.ConfigError> | undefined
 }
 
 /**
@@ -77,7 +78,7 @@ const layerTraced = (options: Options): Layer.Layer<Provided, LayerError> => {
   const address = options.runnerAddress ?? defaultRunnerAddress
   const runnerName = where._tag === "Sqlite" ? "embedded" : `${address.host}:${address.port}`
   const workflow = CancelWorkflow.layer.pipe(
-    Layer.provide(options.settings ?? CancelWorkflow.settingsLayer),
+    Layer.provide(options.settings ?? Settings.layer),
     Layer.provide(Layer.succeed(CancelWorkflow.RunnerName, runnerName))
   )
   if (where._tag === "Sqlite") {

@@ -44,7 +44,7 @@ const usage = (error: unknown): boolean =>
   ConfigError.isConfigError(error) ||
   (typeof error === "object" &&
     error !== null &&
-    ["InputError", "StoreLocked", "StoreUnavailable"].includes((error as { _tag?: string })._tag ?? ""))
+    ["InputError", "KeyRejected", "StoreLocked", "StoreUnavailable"].includes((error as { _tag?: string })._tag ?? ""))
 
 /** Config errors as sentences: `FLEX_API_KEY is not set`, or the validation message (never the value). */
 const configMessages = (error: ConfigError.ConfigError): Array<string> => {

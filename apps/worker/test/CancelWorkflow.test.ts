@@ -67,26 +67,57 @@ describe("CancelWorkflow on the embedded engine", () => {
 })
 
 describe("CancelWorkflow: the other outcomes", () => {
-  it.scopedLive("processing after every attempt is NotCancelable; a refused key is Rejected", () =>
+  it.scopedLive("processing on every attempt is GaveUp with the advice, and --retry-gave-up runs it again", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 9 })
       const store = yield* tempStore
       const [processing] = yield* sandbox.createIntents([{ status: "processing" }])
-      const report = yield* Batch.run(inputs([processing!.payment_intent_id]), {
-        concurrency: 1,
-        retryGaveUp: false
-      }).pipe(Effect.provide(workerLayer(sandbox, store)))
-      assert.strictEqual(report.outcomes.NotCancelable, 1)
-      assert.include(report.needsAttention[0]!.reason, "processing")
-      const locked = yield* Sandbox.start({ seed: 9, apiKey: "fsk_test_only_this_one" })
-      const [intent] = yield* locked.createIntents([{ status: "requires_capture" }])
-      const rejected = yield* Batch.run(inputs([intent!.payment_intent_id]), {
-        concurrency: 1,
-        retryGaveUp: false
-      }).pipe(Effect.provide(workerLayer({ ...locked, apiKey: "fsk_test_wrong" }, yield* tempStore)))
-      assert.strictEqual(rejected.outcomes.Rejected, 1)
-      assert.strictEqual(rejected.apiCalls, 1)
+      const id = processing!.payment_intent_id
+      const layer = workerLayer(sandbox, store)
+      const report = yield* Batch.run(inputs([id]), { concurrency: 1, retryGaveUp: false }).pipe(Effect.provide(layer))
+      assert.strictEqual(report.outcomes.GaveUp, 1)
+      assert.match(
+        report.needsAttention[0]!.reason,
+        /still processing after \d+ attempts; run it again once it settles/
+      )
+      assert.include(report.needsAttention[0]!.reason, "--retry-gave-up")
+      const before = (yield* sandbox.calls).length
+      const again = yield* Batch.run(inputs([id]), { concurrency: 1, retryGaveUp: true }).pipe(Effect.provide(layer))
+      assert.strictEqual(again.outcomes.GaveUp, 1)
+      assert.isAbove((yield* sandbox.calls).length, before, "the advice's flag ran the request again")
     })
+  )
+
+  it.scopedLive(
+    "a refused key stops the batch after one call, records nothing, and the next run with the right key finishes",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* Sandbox.start({ seed: 11, apiKey: "fsk_test_only_this_one" })
+        const store = yield* tempStore
+        const intents = yield* sandbox.createIntents([
+          { status: "requires_capture", amount: 300, capture_method: "manual" },
+          { status: "requires_capture", amount: 400, capture_method: "manual" },
+          { status: "requires_payment_method" }
+        ])
+        const ids = intents.map((i) => i.payment_intent_id)
+        const refused = yield* Effect.flip(
+          Batch.run(inputs(ids), { concurrency: 1, retryGaveUp: false }).pipe(
+            Effect.provide(workerLayer({ ...sandbox, apiKey: "fsk_test_wrong" }, store))
+          )
+        )
+        assert.strictEqual(refused._tag, "KeyRejected")
+        assert.include(refused.message, "401")
+        assert.include(refused.message, "3 requests are still pending")
+        assert.notInclude(refused.message, "fsk_test_wrong")
+        assert.strictEqual((yield* sandbox.calls).length, 1, "the first 401 stopped every further call")
+        const layer = workerLayer(sandbox, store)
+        const stored = yield* Effect.flatMap(Store, (s) => s.counts).pipe(Effect.provide(layer))
+        assert.deepStrictEqual(stored, { requests: 3, outcomes: 0 })
+        // The right key: every request finishes, none was poisoned by the refusal.
+        const report = yield* Batch.run(inputs([]), { concurrency: 2, retryGaveUp: false }).pipe(Effect.provide(layer))
+        assert.strictEqual(report.outcomes.Canceled, 3)
+        assert.strictEqual(report.amountReleased, 700)
+      })
   )
 
   it.scopedLive("a 503 storm ends in GaveUp after a confirming read; --retry-gave-up runs it again", () =>

@@ -43,7 +43,11 @@ export const drainDeadline = Duration.seconds(7)
 export const run = <R>(
   inputs: Stream.Stream<Input.Input, Input.InputError, R>,
   options: Options
-): Effect.Effect<Report.Report, Input.InputError | SqlError, Store | WorkflowEngine | Gate.Gate | R> =>
+): Effect.Effect<
+  Report.Report,
+  Input.InputError | Gate.KeyRejected | SqlError,
+  Store | WorkflowEngine | Gate.Gate | R
+> =>
   Effect.gen(function* () {
     const store = yield* Store
     const report = Report.empty()
@@ -82,7 +86,8 @@ export const run = <R>(
         return [Chunk.unsafeFromArray(page.map(({ cursor: _, ...request }) => request)), next] as const
       })
     )
-    yield* pending.pipe(
+    const gate = yield* Gate.Gate
+    const work = pending.pipe(
       Stream.mapEffect(
         (request) =>
           Effect.map(CancelWorkflow.CancelPaymentIntent.execute(request), (outcome) => {
@@ -95,7 +100,14 @@ export const run = <R>(
       ),
       Stream.runDrain,
       // Stopped (SIGINT/SIGTERM): nothing new goes out; calls on the wire get until the deadline.
-      Effect.onInterrupt(() => Effect.flatMap(Gate.Gate, (drain) => drain.drain(drainDeadline)))
+      Effect.onInterrupt(() => gate.drain(drainDeadline))
     )
+    // A refused key closes the gate: the batch stops, and what is left stays pending for the next run.
+    const refused = Effect.flatMap(gate.rejected, (reason) =>
+      Effect.flatMap(store.counts, (counts) =>
+        Effect.fail(new Gate.KeyRejected({ reason, pending: counts.requests - counts.outcomes }))
+      )
+    )
+    yield* Effect.raceFirst(work, refused)
     return report
   })

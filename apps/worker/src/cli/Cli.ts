@@ -57,8 +57,8 @@ const retryGaveUp = Options.boolean("retry-gave-up").pipe(
 const checkAtLeast = (name: string, n: number, min: number) =>
   n >= min ? Effect.void : Effect.fail(new Input.InputError({ message: `--${name} must be at least ${min}, got ${n}` }))
 
-const print = (report: Report.Report, asJson: boolean) =>
-  Console.log(asJson ? JSON.stringify(Report.toJson(report)) : Report.toText(report))
+const print = (report: Report.Report, asJson: boolean, store: string) =>
+  Console.log(asJson ? JSON.stringify(Report.toJson(report, store)) : Report.toText(report, store))
 
 const progressMode = (asJson: boolean): "bar" | "lines" | "off" =>
   asJson ? "off" : process.stderr.isTTY ? "bar" : "lines"
@@ -91,7 +91,7 @@ const runBatch = <R>(
       }
     }).pipe(Effect.provide(Worker.layer({ store: options.store, rate: options.rate })))
     progress.finish()
-    yield* print(report, options.json)
+    yield* print(report, options.json, options.store)
   })
 
 const cancel = Command.make(
@@ -138,7 +138,7 @@ const report = Command.make(
       )
       const result = Report.empty()
       for (const row of rows) Report.add(result, row.outcome)
-      yield* print(result, options.json)
+      yield* print(result, options.json, options.store)
     })
 ).pipe(Command.withDescription("Report every outcome in the store."))
 

@@ -4,6 +4,8 @@
  */
 import { Money } from "@flex/domain"
 import * as Outcome from "../core/Outcome.js"
+import { defaultStore } from "../engine/Sqlite.js"
+import { retryable } from "../store/Store.js"
 
 export interface Report {
   total: number
@@ -48,8 +50,23 @@ export const add = (report: Report, outcome: Outcome.Outcome, countCalls = true)
 /** Every request ended in an outcome and no input line was rejected. */
 export const isClean = (report: Report): boolean => report.invalidLines.length === 0
 
+/** Arguments quoted for a POSIX shell where they need it. */
+const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)
+
+/**
+ * The command that runs the report's `GaveUp` requests again (still processing, or out of attempts),
+ * on the same store; `undefined` when there are none.
+ */
+export const retryCommand = (report: Report, store: string): string | undefined => {
+  const ids = report.needsAttention.filter((n) => retryable.includes(n.outcome)).map((n) => n.paymentIntentId)
+  // Cluster stores take retries through the HTTP API (`retry_gave_up`); a URL may also hold a password.
+  if (ids.length === 0 || /^postgres(ql)?:/.test(store)) return undefined
+  const storeArg = store === defaultStore ? "" : ` --store ${shellQuote(store)}`
+  return `flex-worker cancel --retry-gave-up${storeArg} ${ids.map(shellQuote).join(" ")}`
+}
+
 /** The `--json` form: exactly one object. */
-export const toJson = (report: Report) => ({
+export const toJson = (report: Report, store = defaultStore) => ({
   total: report.total,
   outcomes: Object.fromEntries(Outcome.tags.map((tag) => [Outcome.key[tag], report.outcomes[tag]])),
   amount_released: report.amountReleased,
@@ -59,11 +76,12 @@ export const toJson = (report: Report) => ({
     payment_intent_id: n.paymentIntentId,
     outcome: Outcome.key[n.outcome],
     reason: n.reason
-  }))
+  })),
+  ...(retryCommand(report, store) === undefined ? {} : { retry_command: retryCommand(report, store) })
 })
 
 /** The human form. */
-export const toText = (report: Report): string => {
+export const toText = (report: Report, store = defaultStore): string => {
   const lines: Array<string> = []
   const width = Math.max(...Outcome.tags.map((t) => Outcome.key[t].length))
   lines.push(
@@ -85,6 +103,8 @@ export const toText = (report: Report): string => {
     }
     if (report.needsAttention.length > 100)
       lines.push(`  … and ${report.needsAttention.length - 100} more (see --json)`)
+    const retry = retryCommand(report, store)
+    if (retry !== undefined) lines.push(`To run the gave_up ones again once their cause is fixed:`, `  ${retry}`)
   }
   return lines.join("\n")
 }

@@ -7,21 +7,45 @@
  * client's `beforeAttempt`), so nothing is sent after the stop began; a gated call simply never
  * finishes, its activity is cut off by the engine's shutdown and runs again (reading first) on the
  * next start, exactly as after a crash.
+ *
+ * The gate also closes for good when Flex refuses the API key (401/403): such an answer says nothing
+ * about the intent, so it is no outcome. The first one stops every further call, the request that got
+ * it stays pending (its activity waits at the gate until the process stops, and runs again, reading
+ * first, on the next start), and the batch or `serve` learns the reason from {@link Service.rejected}.
  */
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 
 export interface Service {
-  /** Passes at once, or, once a stop has begun, never. */
+  /** Passes at once, or, once a stop has begun or the key was refused, never. */
   readonly gate: Effect.Effect<void>
+  /** Closes the gate for good: Flex refused the key (`reason` says how; it never holds the key). */
+  readonly reject: (reason: string) => Effect.Effect<void>
+  /** Waits until the key is refused, with the reason of the first refusal. */
+  readonly rejected: Effect.Effect<string>
+  /** The reason, once the key was refused. */
+  readonly rejection: Effect.Effect<Option.Option<string>>
   /** Counts `effect` as a call in flight while it runs. */
   readonly track: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Begins the stop and waits, at most `deadline`, until no call is on the wire. */
   readonly drain: (deadline: Duration.DurationInput) => Effect.Effect<void>
+}
+
+/** Flex refused the API key: the run stops, every request without an outcome stays pending. */
+export class KeyRejected extends Data.TaggedError("KeyRejected")<{
+  readonly reason: string
+  readonly pending: number
+}> {
+  override get message(): string {
+    return `${this.reason}. No further calls were made; ${this.pending} request${this.pending === 1 ? " is" : "s are"} still pending (no outcome recorded). Fix FLEX_API_KEY and run again: the next run finishes them.`
+  }
 }
 
 export class Gate extends Context.Tag("@flex/worker/Gate")<Gate, Service>() {}
@@ -46,11 +70,20 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
         process.off("SIGTERM", stop)
       })
   )
+  const refused = yield* Deferred.make<string>()
+  let closed = false
+  const reject = (reason: string) =>
+    Effect.zipRight(
+      Effect.sync(() => {
+        closed = true
+      }),
+      Deferred.succeed(refused, reason)
+    )
   // Calls inside `track`, and those of them held at the gate: the difference is on the wire.
   let active = 0
   let held = 0
   const gate = Effect.suspend(() =>
-    draining
+    draining || closed
       ? Effect.sync(() => {
           held++
         }).pipe(
@@ -90,7 +123,16 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
       Effect.timeoutOption(deadline),
       Effect.asVoid
     )
-  return { gate, track, drain }
+  return {
+    gate,
+    track,
+    drain,
+    reject,
+    rejected: Deferred.await(refused),
+    rejection: Deferred.poll(refused).pipe(
+      Effect.flatMap(Option.match({ onNone: () => Effect.succeedNone, onSome: Effect.asSome }))
+    )
+  }
 })
 
 export const layer: Layer.Layer<Gate> = Layer.scoped(Gate, make)

@@ -1,29 +1,34 @@
 /**
- * The `CancelPaymentIntent` workflow: one durable execution per request, keyed by the request id.
+ * The `CancelPaymentIntent` workflow: one durable execution per request, keyed by the request id, and
+ * the interpreter of the flow's {@link Machine}.
  *
- * The API's rate limit is the scarce resource, so the happy path costs one call: cancel first. Only a
- * refusal (400/409/422) is classified with a read, and only an ambiguous failure (no response, a
- * timeout, a 429 or a 5xx: the cancel may have landed) is reconciled with a read before anything else
- * is sent. Every branch ends in a recorded outcome (`RecordOutcome`, or on the happy path the cancel
- * activity itself), so the workflow cannot end without exactly one.
+ * The machine decides; this module only runs what it says. Each command becomes one step of the
+ * execution, named by its position in the sequence (`Cancel/1`, `Sleep/2`, `Read/3`, …): a `Cancel`
+ * or `Read` is an activity that makes the call and returns what it told us (an {@link Machine.Event}),
+ * a `Sleep` is a durable sleep, and `Finish` records the outcome. The machine is pure, so replaying an
+ * execution after a restart gives the same commands with the same names, and every stored step
+ * returns its stored result. (Names are part of the stored executions: `test/flow/Names.test.ts` pins
+ * the sequences, so a change that would break replay fails a test.)
  *
  * Activities run at least once: one that was in flight when the process died runs again after the
- * restart. Every cancel of an execution therefore carries the same idempotency key, derived from the
- * execution id (stable across re-runs and restarts), and each attempt marks itself started in the
- * store: a re-run reads the intent before it sends the cancel again. Code between activities is replayed, so it is deterministic: the
- * backoff jitter is seeded by the execution id.
+ * restart. Every cancel of an execution therefore carries the same idempotency key (the execution's,
+ * with the store's id), and each cancel step marks itself started in the store: a step that finds
+ * itself started before sends nothing and says so (`NotSent`), and the machine reads first.
+ *
+ * When a call's answer ends the request, the activity records the outcome itself: on the happy path
+ * that saves the engine a whole persisted step (`Finish` finds it recorded).
+ *
+ * A 401 or 403 is no event: it says nothing about the intent. The activity closes the process's gate
+ * (no further call goes out; the batch stops, `serve` reports it) and waits there, so the request stays
+ * pending and runs again, reading first, under the next process.
  */
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
 import * as Workflow from "@effect/workflow/Workflow"
-import type { PaymentIntent } from "@flex/domain"
-import { PaymentIntentStatus } from "@flex/domain"
 import { FlexClient, type FlexError } from "@flex/http"
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Schema from "effect/Schema"
 import { CancelRequest } from "../core/CancelRequest.js"
@@ -31,93 +36,46 @@ import * as Metrics from "../core/Metrics.js"
 import * as Outcome from "../core/Outcome.js"
 import * as Gate from "../flex/Gate.js"
 import { Store } from "../store/Store.js"
-
-/** Tunables of the flow. */
-export interface Settings {
-  /** Cancel attempts before giving up. */
-  readonly maxAttempts: number
-  /** Reads spent trying to learn the state after an ambiguous failure, before giving up. */
-  readonly maxReads: number
-  /** The first backoff; it doubles per wait (with jitter), up to `maxDelay`. */
-  readonly baseDelay: Duration.Duration
-  readonly maxDelay: Duration.Duration
-}
-
-export const defaultSettings: Settings = {
-  maxAttempts: 6,
-  maxReads: 8,
-  baseDelay: Duration.seconds(1),
-  maxDelay: Duration.seconds(30)
-}
-
-export class FlowSettings extends Context.Reference<FlowSettings>()("@flex/worker/FlowSettings", {
-  defaultValue: (): Settings => defaultSettings
-}) {}
-
-/** The settings from FLEX_WORKER_MAX_ATTEMPTS, FLEX_WORKER_BACKOFF_BASE and FLEX_WORKER_BACKOFF_MAX. */
-export const settingsConfig = Config.all({
-  maxAttempts: Config.integer("FLEX_WORKER_MAX_ATTEMPTS").pipe(
-    Config.validate({ message: "FLEX_WORKER_MAX_ATTEMPTS must be at least 1", validation: (n) => n >= 1 }),
-    Config.withDefault(defaultSettings.maxAttempts)
-  ),
-  maxReads: Config.integer("FLEX_WORKER_MAX_READS").pipe(
-    Config.validate({ message: "FLEX_WORKER_MAX_READS must be at least 1", validation: (n) => n >= 1 }),
-    Config.withDefault(defaultSettings.maxReads)
-  ),
-  baseDelay: Config.duration("FLEX_WORKER_BACKOFF_BASE").pipe(Config.withDefault(defaultSettings.baseDelay)),
-  maxDelay: Config.duration("FLEX_WORKER_BACKOFF_MAX").pipe(Config.withDefault(defaultSettings.maxDelay))
-})
-
-export const settingsLayer = Layer.effect(FlowSettings, settingsConfig)
+import * as Intent from "./Intent.js"
+import * as Machine from "./Machine.js"
+import * as Settings from "./Settings.js"
 
 /** Which runner records an outcome (its runner address in cluster mode), for operators. */
 export class RunnerName extends Context.Reference<RunnerName>()("@flex/worker/RunnerName", {
   defaultValue: () => "embedded"
 }) {}
 
-const Snapshot = Schema.Struct({
-  status: Schema.String,
-  amount: Schema.Number,
-  amount_capturable: Schema.Number,
-  amount_received: Schema.Number,
-  capture_method: Schema.String,
-  has_charge: Schema.Boolean
-})
-type Snapshot = typeof Snapshot.Type
+export const unattributed = Machine.unattributed
 
-/**
- * In the `lastError` of a `GaveUp` on an intent found canceled whose canceling could not be attributed:
- * a person checks whether its release was ours (the reliability checker looks for it too).
- */
-export const unattributed = "whether by this request is unknown"
-
-/** What one API call told us. Activities never fail: the workflow decides what each result means. */
-const CallResult = Schema.Union(
-  Schema.TaggedStruct("Ok", { intent: Snapshot }),
-  /** 400/409/422: refused as the request stands (usually the intent's state). */
+/** The stored form of a machine event. */
+const EventSchema: Schema.Schema<Machine.Event> = Schema.Union(
+  Schema.TaggedStruct("Ok", { intent: Intent.Snapshot }),
   Schema.TaggedStruct("Refused", { message: Schema.String }),
   Schema.TaggedStruct("Missing", { message: Schema.String }),
-  /** 401/403. */
-  Schema.TaggedStruct("Denied", { message: Schema.String }),
-  /** The request may or may not have been applied; `status` is the HTTP status when one came back. */
   Schema.TaggedStruct("Transient", { message: Schema.String, status: Schema.optional(Schema.Number) }),
-  /** 429: refused by the rate limiter before anything was done; wait `retryAfter` ms and send it again. */
   Schema.TaggedStruct("Throttled", { message: Schema.String, retryAfter: Schema.optional(Schema.Number) }),
-  /** A 2xx body that does not match the schema (an unknown status, say): retrying cannot help. */
-  Schema.TaggedStruct("Unreadable", { message: Schema.String })
+  Schema.TaggedStruct("Unreadable", { message: Schema.String }),
+  Schema.TaggedStruct("NotSent", { reason: Schema.Literal("rerun", "resumed") }),
+  Schema.TaggedStruct("Slept", {})
 )
-type CallResult = typeof CallResult.Type
 
-const snapshot = (intent: PaymentIntent.PaymentIntent): Snapshot => ({
-  status: intent.status,
-  amount: intent.amount,
-  amount_capturable: intent.amount_capturable ?? 0,
-  amount_received: intent.amount_received ?? 0,
-  capture_method: intent.capture_method,
-  has_charge: intent.latest_charge != null
+/** What a call step stores: the event, and the outcome when the activity recorded it. */
+const StepResult = Schema.Struct({ event: EventSchema, recorded: Schema.optional(Outcome.Outcome) })
+type StepResult = typeof StepResult.Type
+
+export const CancelPaymentIntent = Workflow.make({
+  name: "CancelPaymentIntent",
+  payload: CancelRequest,
+  success: Outcome.Outcome,
+  idempotencyKey: (request) => `${request.requestId}/${request.generation}`
 })
 
-const classify = (error: FlexError.FlexError): CallResult => {
+/** The step names of a command at a position: what stored executions are keyed by. */
+export const stepName = (command: Machine.Command, position: number): string =>
+  command._tag === "Finish" ? `Record/${position}` : `${command._tag}/${position}`
+
+/** A call's failure as the machine sees it; `undefined` for a refused key (not an event). */
+const classify = (error: FlexError.FlexError): Machine.Event | undefined => {
   switch (error._tag) {
     case "InvalidRequestError":
     case "ConflictError":
@@ -126,16 +84,12 @@ const classify = (error: FlexError.FlexError): CallResult => {
       return { _tag: "Missing", message: error.message }
     case "AuthenticationError":
     case "PermissionError":
-      return { _tag: "Denied", message: error.message }
+      return undefined
     case "RateLimitError":
-      return {
-        _tag: "Throttled",
-        message: error.message,
-        ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter })
-      }
+      return { _tag: "Throttled", message: error.message, retryAfter: error.retryAfter }
     case "DecodeError":
       // No field: the body was cut or not JSON, as a broken connection leaves it. A field: Flex sent
-      // something this version does not understand, which no retry will change.
+      // something the flow needs and cannot read, which no retry will change.
       return error.field === ""
         ? { _tag: "Transient", message: error.message, status: error.status }
         : { _tag: "Unreadable", message: error.message }
@@ -147,50 +101,39 @@ const classify = (error: FlexError.FlexError): CallResult => {
   }
 }
 
+// Every retry is the machine's (durable, reconciled, and counted in the outcome's API calls), so the
+// client never retries inside an activity.
+const noClientRetries = { maxRetries: 0, schema: Intent.View } as const
+
 /**
- * Runs one API call, counts it, and turns its result into a `CallResult`. (The client takes a slot of
- * the shared rate limiter before every request it sends.)
+ * Runs one API call, counts it, and turns its answer into an event. A refused key closes the gate and
+ * waits there: the request stays pending.
  */
 const call = <E extends FlexError.FlexError>(
-  effect: Effect.Effect<PaymentIntent.PaymentIntent, E>
-): Effect.Effect<CallResult, never, Gate.Gate> =>
-  Effect.flatMap(Gate.Gate, (drain) => drain.track(Effect.timed(Effect.either(effect)))).pipe(
-    Effect.tap(([elapsed, result]) => {
-      const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
-      return Effect.zipRight(
-        Metric.increment(Metric.tagged(Metrics.apiCalls, "status_class", Metrics.statusClass(status))),
-        Metric.update(Metrics.apiLatency, Duration.toMillis(elapsed) / 1000)
-      )
-    }),
-    Effect.map(
-      ([, result]): CallResult =>
-        result._tag === "Right" ? { _tag: "Ok", intent: snapshot(result.right) } : classify(result.left)
-    )
-  )
-
-// Every retry is the workflow's (durable, reconciled, and counted in the outcome's API calls), so the
-// client itself never retries inside an activity.
-const noClientRetries = { maxRetries: 0 }
-
-export const CancelPaymentIntent = Workflow.make({
-  name: "CancelPaymentIntent",
-  payload: CancelRequest,
-  success: Outcome.Outcome,
-  idempotencyKey: (request) => `${request.requestId}/${request.generation}`
-})
-
-const fetchIntent = (request: CancelRequest, n: number) =>
-  Activity.make({
-    name: `FetchIntent/${n}`,
-    success: Schema.Struct({ result: CallResult, calls: Schema.Number }),
-    execute: Effect.gen(function* () {
-      const client = yield* FlexClient.FlexClient
-      const result = yield* call(client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
-      return { result, calls: 1 }
-    })
+  request: CancelRequest,
+  effect: Effect.Effect<Intent.Viewed, E>
+): Effect.Effect<Machine.Event, never, Gate.Gate> =>
+  Effect.gen(function* () {
+    const gate = yield* Gate.Gate
+    const [elapsed, result] = yield* gate.track(Effect.timed(Effect.either(effect)))
+    const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
+    yield* Metric.increment(Metric.tagged(Metrics.apiCalls, "status_class", Metrics.statusClass(status)))
+    yield* Metric.update(Metrics.apiLatency, Duration.toMillis(elapsed) / 1000)
+    if (result._tag === "Right") {
+      if (result.right.unread !== undefined) {
+        yield* Effect.logWarning(
+          "a part of the payment intent does not match this version's schema; the flow does not read it"
+        ).pipe(Effect.annotateLogs({ paymentIntentId: request.paymentIntentId, field: result.right.unread }))
+      }
+      return { _tag: "Ok", intent: result.right.snapshot } as const
+    }
+    const event = classify(result.left)
+    if (event !== undefined) return event
+    yield* gate.reject(result.left.message)
+    return yield* Effect.zipRight(gate.gate, Effect.never)
   })
 
-/** This process, for telling an attempt of ours from one a previous process (or runner) made. */
+/** This process, for telling a cancel step of ours from one a previous process (or runner) started. */
 const session = crypto.randomUUID()
 
 /**
@@ -206,264 +149,91 @@ const record = (request: CancelRequest, outcome: Outcome.Outcome) =>
     Effect.tap((recorded) => Metric.increment(Metric.tagged(Metrics.outcomes, "outcome", Outcome.key[recorded._tag])))
   )
 
-/**
- * One cancel attempt. When its answer settles the request (`settles` gives the outcome), the outcome
- * is recorded in this same activity: on the happy path that saves the engine a whole persisted
- * message and reply (`RecordOutcome`), about a third of its work per request.
- */
-const cancelIntent = (
-  request: CancelRequest,
-  attempt: number,
-  settles: (intent: Snapshot, calls: number) => Outcome.Outcome | undefined
-) =>
+/** Records the outcome in the same activity when the machine says the event ends the request. */
+const settle = (request: CancelRequest, state: Machine.State, event: Machine.Event) =>
+  Effect.gen(function* (): Effect.fn.Return<StepResult, never, Store> {
+    const [, next] = Machine.step(state, event)
+    if (!Machine.isFinish(next)) return { event }
+    return { event, recorded: yield* record(request, next.outcome) }
+  })
+
+/** The idempotency key of every cancel of this execution (see the Store's `id`). */
+const cancelKey = Effect.gen(function* () {
+  const store = yield* Store
+  const key = yield* Activity.idempotencyKey("CancelIntent")
+  return store.id === undefined ? key : `${store.id}-${key}`
+})
+
+const cancelStep = (request: CancelRequest, state: Machine.State, position: number) =>
   Activity.make({
-    name: `CancelIntent/${attempt}`,
-    success: Schema.Struct({ result: CallResult, calls: Schema.Number, recorded: Schema.optional(Outcome.Outcome) }),
+    name: `Cancel/${position}`,
+    success: StepResult,
     execute: Effect.gen(function* () {
-      const client = yield* FlexClient.FlexClient
       const store = yield* Store
-      // One key per execution, whatever the attempt: a re-sent cancel is recognisably the same request,
-      // so a server that honours the key replays the first answer instead of acting twice.
-      const idempotencyKey = yield* Activity.idempotencyKey("CancelIntent")
-      const mark = yield* Effect.orDie(store.markAttempt(request.requestId, request.generation, attempt, session))
-      let calls = 0
-      if (mark.rerun || mark.resumed) {
-        // A process died in this attempt, or the request comes back after a stop (its key may have
-        // expired meanwhile): read before anything is sent.
-        calls++
-        const read = yield* call(client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
-        if (read._tag !== "Ok") return { result: read, calls }
-        // Neither cancelable nor canceled (succeeded, processing): the workflow judges the state.
-        if (read.intent.status !== "canceled" && !isCancelable(read.intent.status)) return { result: read, calls }
-        // Canceled: ours or someone else's? The cancel below, with the same key, tells (see the workflow).
+      const mark = yield* Effect.orDie(store.markAttempt(request.requestId, request.generation, position, session))
+      if (mark.rerun) {
+        // A process died in this step, maybe after recording the outcome: then that outcome stands.
+        const stored = yield* Effect.orDie(store.outcome(request.requestId))
+        const event: Machine.Event = { _tag: "NotSent", reason: "rerun" }
+        return stored._tag === "Some" ? { event, recorded: stored.value } : { event }
       }
-      calls++
-      const result = yield* call(
+      if (mark.resumed) return { event: { _tag: "NotSent", reason: "resumed" } as const }
+      const client = yield* FlexClient.FlexClient
+      const idempotencyKey = yield* cancelKey
+      const event = yield* call(
+        request,
         client.paymentIntents.cancel(request.paymentIntentId, { ...noClientRetries, idempotencyKey })
       )
-      const outcome = result._tag === "Ok" ? settles(result.intent, calls) : undefined
-      return outcome === undefined ? { result, calls } : { result, calls, recorded: yield* record(request, outcome) }
+      return yield* settle(request, state, event)
     })
   })
 
-const recordOutcome = (request: CancelRequest, outcome: Outcome.Outcome) =>
-  Activity.make({ name: "RecordOutcome", success: Outcome.Outcome, execute: record(request, outcome) })
+const readStep = (request: CancelRequest, state: Machine.State, position: number) =>
+  Activity.make({
+    name: `Read/${position}`,
+    success: StepResult,
+    execute: Effect.gen(function* () {
+      const client = yield* FlexClient.FlexClient
+      const event = yield* call(request, client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
+      return yield* settle(request, state, event)
+    })
+  })
 
-const isCancelable = (status: string): boolean =>
-  (PaymentIntentStatus.statuses as ReadonlyArray<string>).includes(status) &&
-  PaymentIntentStatus.cancelability(status as PaymentIntentStatus.Status)._tag === "Cancelable"
+const recordStep = (request: CancelRequest, outcome: Outcome.Outcome, position: number) =>
+  Activity.make({ name: `Record/${position}`, success: Outcome.Outcome, execute: record(request, outcome) })
 
-/**
- * The amount a cancel released. A known pre-cancel read gives it exactly (`amount_capturable`); from
- * the cancel response alone, an intent that held an authorization (manual capture with a charge) had
- * `amount - amount_received` on hold, and one that never got that far released nothing.
- */
-const released = (after: Snapshot, before: Snapshot | undefined): number => {
-  if (before !== undefined && before.status !== "canceled") return before.amount_capturable
-  return after.capture_method === "manual" && after.has_charge ? after.amount - after.amount_received : 0
-}
-
-/** Deterministic jitter in [0, 1): replays of the workflow must sleep the same. */
-const jitter = (seed: string): number => {
-  let hash = 2166136261
-  for (let i = 0; i < seed.length; i++) {
-    hash ^= seed.charCodeAt(i)
-    hash = Math.imul(hash, 16777619)
-  }
-  return (hash >>> 0) / 4294967296
-}
+/** Runs the machine to its `Finish`, each command a step of the execution. */
+export const interpret = (request: CancelRequest, executionId: string, limits: Machine.Limits) =>
+  Effect.gen(function* () {
+    let [state, command] = Machine.start(limits, executionId, request.paymentIntentId)
+    for (;;) {
+      let result: StepResult
+      switch (command._tag) {
+        case "Finish":
+          return yield* recordStep(request, command.outcome, state.position)
+        case "Sleep":
+          yield* DurableClock.sleep({ name: `Sleep/${state.position}`, duration: Duration.millis(command.millis) })
+          result = { event: { _tag: "Slept" } }
+          break
+        case "Cancel":
+          result = yield* cancelStep(request, state, state.position)
+          break
+        case "Read":
+          result = yield* readStep(request, state, state.position)
+          break
+      }
+      if (result.recorded !== undefined) return result.recorded
+      ;[state, command] = Machine.step(state, result.event)
+    }
+  })
 
 export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
-  Effect.gen(function* () {
-    const settings = yield* FlowSettings
-    let apiCalls = 0
-    let attempts = 0
-    let reads = 0
-    let sleeps = 0
-    let throttled = 0
-    // Every activity needs a name of its own: a repeated name would replay the stored result.
-    let sends = 0
-    let lastError = ""
-    let before: Snapshot | undefined
-    const details = () => ({ paymentIntentId: request.paymentIntentId, attempts, apiCalls })
-    // A 429 says nothing about the intent, so it does not use up an attempt, but it is bounded too.
-    const maxThrottled = settings.maxAttempts * 5
-
-    const backoff = (retryAfter?: number) => {
-      sleeps++
-      const exp = Math.min(
-        Duration.toMillis(settings.baseDelay) * 2 ** (sleeps - 1),
-        Duration.toMillis(settings.maxDelay)
+  Effect.flatMap(Settings.FlowSettings, (settings) => interpret(request, executionId, Settings.limits(settings))).pipe(
+    (run) =>
+      Effect.acquireUseRelease(
+        Metric.increment(Metrics.inFlight),
+        () => run,
+        () => Metric.incrementBy(Metrics.inFlight, -1)
       )
-      const wait = Math.max(exp * (0.5 + 0.5 * jitter(`${executionId}/${sleeps}`)), retryAfter ?? 0)
-      return DurableClock.sleep({ name: `backoff/${sleeps}`, duration: Duration.millis(Math.round(wait)) })
-    }
-
-    /** `calls`: made by the activity that saw it, not yet counted in `apiCalls`. */
-    const canceled = (intent: Snapshot, calls: number) =>
-      new Outcome.Canceled({
-        ...details(),
-        apiCalls: apiCalls + calls,
-        status: "canceled",
-        amountReleased: released(intent, before)
-      })
-    let recordedByActivity = false
-
-    const gaveUp = (error: string, status = before?.status) =>
-      new Outcome.GaveUp({ ...details(), ...(status === undefined ? {} : { status }), lastError: error })
-
-    /**
-     * Set when a read after an ambiguous cancel finds the intent canceled: by our cancel, or by someone
-     * else before it? The next cancel, sent with the same idempotency key, tells: a server that honours
-     * the key replays our first answer (200: ours, `Canceled`); a refusal means our earlier cancel never
-     * acted (`AlreadyCanceled`). A server that ignored keys would make an intent we canceled read as
-     * `AlreadyCanceled`: the worker never claims a release it cannot show. Confirming cancels have a
-     * budget of their own (`maxAttempts` again): the attempts may be spent by the time the question
-     * comes up, and the answer decides whose money moved.
-     */
-    let confirming = false
-    let confirms = 0
-    /** A confirming cancel was answered 200 with a body cut short: the replay of our own 200. */
-    let replayedOurs = false
-
-    /** What a successful read means: an outcome, or `undefined` when a cancel should be sent (again). */
-    const judge = (intent: Snapshot, afterAmbiguous: boolean): Outcome.Outcome | undefined => {
-      const status = intent.status
-      if (status === "canceled") {
-        if (!afterAmbiguous) return new Outcome.AlreadyCanceled({ ...details(), status })
-        if (replayedOurs)
-          return new Outcome.Canceled({ ...details(), status, amountReleased: released(intent, before) })
-        confirming = true
-        return undefined
-      }
-      const verdict = PaymentIntentStatus.cancelability(status as PaymentIntentStatus.Status)
-      if (verdict._tag === "NotCancelable" && !verdict.retryLater) {
-        return new Outcome.NotCancelable({ ...details(), status, reason: verdict.reason })
-      }
-      before = intent
-      if (verdict._tag === "NotCancelable") lastError = `${status}: ${verdict.reason}`
-      return undefined
-    }
-
-    /**
-     * Reads until the intent's state is known or the read budget is spent. Never sends a cancel: after
-     * an ambiguous failure nothing is sent again before a read says whether the last one landed.
-     */
-    const settle = (afterAmbiguous: boolean) =>
-      Effect.gen(function* () {
-        let failedReads = 0
-        while (failedReads < settings.maxReads && throttled < maxThrottled) {
-          reads++
-          const { result, calls } = yield* fetchIntent(request, reads)
-          apiCalls += calls
-          switch (result._tag) {
-            case "Ok":
-              return judge(result.intent, afterAmbiguous)
-            case "Missing":
-              return new Outcome.NotFound(details())
-            case "Denied":
-              return new Outcome.Rejected({ ...details(), reason: result.message })
-            case "Unreadable":
-              return gaveUp(result.message)
-            case "Throttled":
-              throttled++
-              lastError = result.message
-              yield* backoff(result.retryAfter)
-              break
-            case "Refused":
-            case "Transient":
-              failedReads++
-              lastError = result.message
-              yield* backoff()
-          }
-        }
-        return gaveUp(`${lastError} (the intent's state could not be read)`)
-      })
-
-    const decide = Effect.gen(function* () {
-      while (throttled < maxThrottled) {
-        if ((confirming ? confirms : attempts) >= settings.maxAttempts) break
-        if (confirming) confirms++
-        else attempts++
-        sends++
-        const { result, calls, recorded } = yield* cancelIntent(request, sends, (intent, calls) =>
-          intent.status === "canceled" ? canceled(intent, calls) : undefined
-        )
-        apiCalls += calls
-        let settled: Outcome.Outcome | undefined
-        switch (result._tag) {
-          case "Ok":
-            if (result.intent.status === "canceled") {
-              // Recorded by the activity (an execution stored by an earlier version may lack it).
-              if (recorded !== undefined) {
-                recordedByActivity = true
-                return recorded
-              }
-              return canceled(result.intent, 0)
-            }
-            // A 200 that did not cancel (or a read that found the intent past cancelling): judge it.
-            lastError = `the intent is ${result.intent.status}`
-            settled = judge(result.intent, false)
-            break
-          case "Missing":
-            return new Outcome.NotFound(details())
-          case "Denied":
-            return new Outcome.Rejected({ ...details(), reason: result.message })
-          case "Throttled":
-            throttled++
-            if (confirming) confirms--
-            else attempts--
-            lastError = result.message
-            yield* backoff(result.retryAfter)
-            continue
-          case "Refused":
-            // Known canceled and our same-key cancel refused: our earlier cancel never acted.
-            if (confirming) return new Outcome.AlreadyCanceled({ ...details(), status: "canceled" })
-            // Usually the intent's state: a read says which.
-            lastError = result.message
-            settled = yield* settle(false)
-            break
-          case "Transient":
-          case "Unreadable":
-            // The cancel may have landed: wait, then read before anything else.
-            lastError = result.message
-            // Only our own first answer, replayed, can be a 200 to a confirming cancel (an intent canceled
-            // by someone else is refused): the body is lost, the read that follows gives the amounts.
-            if (confirming && result._tag === "Transient" && result.status === 200) replayedOurs = true
-            yield* backoff()
-            settled = yield* settle(true)
-            break
-        }
-        if (settled !== undefined) return settled
-        // A confirming cancel goes out at once; any other retry waits.
-        if (attempts < settings.maxAttempts && !confirming) yield* backoff()
-      }
-      // Canceled for sure, but whose cancel it was stayed unknown: neither claim a release nor deny one.
-      // A person checks it (the report lists every GaveUp).
-      if (confirming) {
-        return gaveUp(
-          `canceled, but ${unattributed} (${confirms} confirming cancels unanswered; last: ${lastError})`,
-          "canceled"
-        )
-      }
-      // Still processing after every attempt: not cancelable for now, and a person should know.
-      if (before?.status === "processing") {
-        return new Outcome.NotCancelable({
-          ...details(),
-          status: "processing",
-          reason: `still processing after ${attempts} attempts; try again once it settles`
-        })
-      }
-      return gaveUp(lastError)
-    })
-
-    const outcome = yield* decide
-    return recordedByActivity ? outcome : yield* recordOutcome(request, outcome)
-  }).pipe((run) =>
-    Effect.acquireUseRelease(
-      Metric.increment(Metrics.inFlight),
-      () => run,
-      () => Metric.incrementBy(Metrics.inFlight, -1)
-    )
   )
 )

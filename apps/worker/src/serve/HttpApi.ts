@@ -5,8 +5,11 @@
  * - `POST /cancellations`: `{"payment_intent_id", "reason"?, "request_id"?}` or `{"cancellations": [...]}`
  *   (at most 1,000) → 202. A request is stored before the answer, and resubmitting a request id returns
  *   the stored request, never a second cancellation.
+ *   With `"retry_gave_up": true`, a request whose outcome is `GaveUp` (still processing, say) runs again
+ *   as its next generation, as `flex-worker cancel --retry-gave-up` does.
  * - `GET /cancellations/{request_id}`: the request's state and, when done, its outcome.
- * - `GET /healthz` (engine and database reachable, else 503) and `GET /metrics` (Prometheus text).
+ * - `GET /healthz` (engine and database reachable, the API key not refused by Flex; else 503 with the
+ *   reason) and `GET /metrics` (Prometheus text).
  *
  * The cancellation routes need `Authorization: Bearer <FLEX_WORKER_API_TOKEN>`; health and metrics
  * carry no request data and are open, for load balancers and scrapers.
@@ -29,6 +32,7 @@ import * as Schema from "effect/Schema"
 import * as CancelRequest from "../core/CancelRequest.js"
 import * as Metrics from "../core/Metrics.js"
 import * as Outcome from "../core/Outcome.js"
+import * as Gate from "../flex/Gate.js"
 import * as CancelWorkflow from "../flow/CancelWorkflow.js"
 import { Store } from "../store/Store.js"
 
@@ -48,7 +52,8 @@ const RequestId = Schema.String.pipe(
 const Cancellation = Schema.Struct({
   payment_intent_id: Ids.PaymentIntentId,
   reason: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
-  request_id: Schema.optional(RequestId)
+  request_id: Schema.optional(RequestId),
+  retry_gave_up: Schema.optional(Schema.Boolean)
 })
 
 const Batch = Schema.Struct({
@@ -153,19 +158,27 @@ const submit = Effect.gen(function* () {
     )
   }
   // Start the new ones now; the sweeper starts any that a crash right here would leave behind.
-  for (const result of results) {
+  const retried = new Set<string>()
+  for (const [i, result] of results.entries()) {
     if (result._tag === "New") {
       yield* Metric.increment(Metrics.requestsAccepted)
       yield* CancelWorkflow.CancelPaymentIntent.execute(result.request, { discard: true })
     } else if (result._tag === "Existing" && !result.done) {
       yield* CancelWorkflow.CancelPaymentIntent.execute(result.request, { discard: true })
+    } else if (result._tag === "Existing" && decoded.right[i]?.retry_gave_up === true) {
+      const again = yield* store.retryGaveUp(result.request.requestId)
+      if (Option.isSome(again)) {
+        retried.add(again.value.requestId)
+        yield* CancelWorkflow.CancelPaymentIntent.execute(again.value, { discard: true })
+      }
     }
   }
   const items = results.map((r) => ({
     request_id: r.request.requestId,
     payment_intent_id: r.request.paymentIntentId,
-    state: r._tag === "Existing" && r.done ? "done" : "pending",
-    resubmitted: r._tag === "Existing"
+    state: r._tag === "Existing" && r.done && !retried.has(r.request.requestId) ? "done" : "pending",
+    resubmitted: r._tag === "Existing",
+    ...(retried.has(r.request.requestId) ? { retried: true } : {})
   }))
   return HttpServerResponse.unsafeJson(
     isBatch ? { request_ids: items.map((i) => i.request_id), cancellations: items } : items[0],
@@ -193,6 +206,14 @@ const status = Effect.gen(function* () {
 })
 
 const healthz = Effect.gen(function* () {
+  const refused = yield* Effect.flatMap(Gate.Gate, (gate) => gate.rejection)
+  if (Option.isSome(refused)) {
+    // Nothing more goes to Flex from this process: every request stays pending until it restarts with a good key.
+    return HttpServerResponse.unsafeJson(
+      { status: "unavailable", engine: "up", flex: "key refused", reason: refused.value },
+      { status: 503 }
+    )
+  }
   const sql = yield* SqlClient.SqlClient
   const ok = yield* sql`SELECT 1 AS ok`.pipe(
     Effect.timeout("2 seconds"),
@@ -236,4 +257,4 @@ export const app = (token: Redacted.Redacted<string>) =>
     )
   )
 
-export type Requirements = Store | SqlClient.SqlClient | WorkflowEngine
+export type Requirements = Store | SqlClient.SqlClient | WorkflowEngine | Gate.Gate

@@ -50,6 +50,13 @@ class Conflicted extends Data.TaggedError("Conflicted")<{
 
 export interface Service {
   /**
+   * This store's id, made when the store was created and kept in it: part of every idempotency key, so
+   * that two stores (a rerun after deleting one, another team's worker) never send the same key for
+   * the same request. `undefined` for a store made before ids existed: its requests keep the keys
+   * they were sent with.
+   */
+  readonly id: string | undefined
+  /**
    * Stores requests from the HTTP API in one transaction; a known request id comes back as it is
    * (never a second cancellation). All or nothing: if any request id names another intent, nothing is
    * stored and only the conflicts come back.
@@ -91,7 +98,10 @@ export interface Service {
     attempt: number,
     session: string
   ) => Effect.Effect<{ readonly rerun: boolean; readonly resumed: boolean }, SqlError>
-  /** Moves a GaveUp request to its next generation, so it runs again; false when it had no GaveUp outcome. */
+  /**
+   * Moves a request that may succeed on another run (see {@link retryable}) to its next generation, so
+   * it runs again; none when its outcome is not one of those.
+   */
   readonly retryGaveUp: (requestId: string) => Effect.Effect<Option.Option<CancelRequest>, SqlError>
   readonly all: Effect.Effect<ReadonlyArray<StoredOutcome>, SqlError>
   readonly counts: Effect.Effect<{ readonly requests: number; readonly outcomes: number }, SqlError>
@@ -103,6 +113,13 @@ export interface PendingCursor {
 }
 
 export class Store extends Context.Tag("@flex/worker/Store")<Store, Service>() {}
+
+/**
+ * The outcomes `--retry-gave-up` (and the API's `retry_gave_up`) run again: `GaveUp` (still
+ * processing, unreadable, out of attempts), and `Rejected`, which stores made before a refused key
+ * stopped the batch could record.
+ */
+export const retryable: ReadonlyArray<Outcome.Tag> = ["GaveUp", "Rejected"]
 
 const encodeOutcome = Schema.encodeSync(Schema.parseJson(Outcome.Outcome))
 const decodeOutcome = Schema.decodeSync(Schema.parseJson(Outcome.Outcome))
@@ -139,6 +156,11 @@ export const migrate = Effect.gen(function* () {
     recorded_at TEXT NOT NULL,
     recorded_by TEXT
   )`
+  yield* sql`CREATE TABLE IF NOT EXISTS flex_worker_store (
+    singleton INTEGER PRIMARY KEY,
+    store_id TEXT,
+    created_at TEXT NOT NULL
+  )`
   yield* sql`CREATE TABLE IF NOT EXISTS cancellation_outcomes_superseded (
     request_id TEXT NOT NULL,
     generation INTEGER NOT NULL,
@@ -164,9 +186,28 @@ const toRequest = (row: RequestRow): CancelRequest => ({
   generation: Number(row.generation)
 })
 
+/**
+ * The store's id, made on first use. A store that already holds attempts from a version without ids
+ * gets none (`NULL`): its requests in flight must keep sending the keys they were sent with, or a
+ * confirming cancel could no longer recognise our own earlier cancel.
+ */
+const storeId = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const existing = yield* sql<{ store_id: string | null }>`SELECT store_id FROM flex_worker_store WHERE singleton = 1`
+  if (existing[0] !== undefined) return existing[0].store_id ?? undefined
+  const earlier = yield* sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM cancellation_attempts`
+  const id = Number(earlier[0]?.n ?? 0) > 0 ? null : crypto.randomUUID().replaceAll("-", "")
+  // Many runners may open a new PostgreSQL store at once: the first insert wins, all read it back.
+  yield* sql`INSERT INTO flex_worker_store (singleton, store_id, created_at) VALUES (1, ${id}, ${new Date().toISOString()})
+    ON CONFLICT (singleton) DO NOTHING`
+  const stored = yield* sql<{ store_id: string | null }>`SELECT store_id FROM flex_worker_store WHERE singleton = 1`
+  return stored[0]?.store_id ?? undefined
+})
+
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* migrate
+  const id = yield* storeId
   const now = () => new Date().toISOString()
 
   const find = (requestId: string) =>
@@ -185,7 +226,7 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const request = yield* find(requestId)
       const rows = yield* sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes
-        WHERE request_id = ${requestId} AND outcome = 'GaveUp'`
+        WHERE request_id = ${requestId} AND outcome IN ('GaveUp', 'Rejected')`
       if (Option.isNone(request) || rows.length === 0) return Option.none()
       yield* sql`INSERT INTO cancellation_outcomes_superseded (request_id, generation, detail, recorded_at)
         VALUES (${requestId}, ${request.value.generation}, ${rows[0]!.detail}, ${now()}) ON CONFLICT DO NOTHING`
@@ -208,7 +249,7 @@ export const make = Effect.gen(function* () {
       yield* sql`UPDATE cancellation_requests SET batch = ${batch} WHERE request_id = ${request.requestId}`
       const stored = yield* outcome(request.requestId)
       if (Option.isNone(stored)) return { _tag: "Accepted" } as const
-      if (retry && stored.value._tag === "GaveUp") {
+      if (retry && retryable.includes(stored.value._tag)) {
         yield* retryGaveUp(request.requestId)
         return { _tag: "Accepted" } as const
       }
@@ -231,6 +272,7 @@ export const make = Effect.gen(function* () {
     })
 
   const service: Service = {
+    id,
     submit: (requests) =>
       sql
         .withTransaction(
@@ -309,7 +351,12 @@ export const make = Effect.gen(function* () {
           FROM cancellation_attempts WHERE request_id = ${requestId} AND generation = ${generation}
           ORDER BY attempt DESC LIMIT 2`
         const same = rows.find((r) => Number(r.attempt) === attempt)
-        if (same !== undefined) return { rerun: true, resumed: true }
+        if (same !== undefined) {
+          // This process takes the attempt over: its next attempt is not "resumed" again.
+          yield* sql`UPDATE cancellation_attempts SET session = ${session}
+            WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`
+          return { rerun: true, resumed: true }
+        }
         yield* sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
           VALUES (${requestId}, ${generation}, ${attempt}, ${now()}, ${session}) ON CONFLICT DO NOTHING`
         const previous = rows[0]

@@ -9,7 +9,7 @@ import type * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import type { Sandbox } from "@flex/sandbox"
 import { Config, Duration, Effect, Layer, Redacted, Stream } from "effect"
 import type * as Input from "../../src/cli/Input.js"
-import * as CancelWorkflow from "../../src/flow/CancelWorkflow.js"
+import * as Settings from "../../src/flow/Settings.js"
 import * as Worker from "../../src/Worker.js"
 
 /** Payment intent IDs as the batch's input stream, one per line. */
@@ -22,7 +22,7 @@ export const tempStore = Effect.acquireRelease(
 ).pipe(Effect.map((dir) => Path.join(dir, "worker.sqlite")))
 
 /** Fast flow settings for tests: short backoffs so fault scenarios finish in seconds. */
-export const fastFlow = Layer.succeed(CancelWorkflow.FlowSettings, {
+export const fastFlow = Layer.succeed(Settings.FlowSettings, {
   maxAttempts: 12,
   maxReads: 6,
   baseDelay: Duration.millis(20),
