@@ -15,7 +15,7 @@ export const spawnListening = (
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } })
     // Its stderr goes on to ours, except the line a worker prints when it is stopped on purpose and the
-    // known warning of `pg` about its lock connection (ENGINE-NOTES §3.4).
+    // known warning of `pg` about its lock connection (client.query() while a query is queued, deprecated in pg 8).
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
       const shown = chunk
         .split("\n")

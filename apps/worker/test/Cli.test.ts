@@ -220,4 +220,106 @@ describe("flex-worker CLI", () => {
       assert.notInclude(posts.join(), oldSucceeded!.payment_intent_id)
     })
   )
+  it.scopedLive("a wrong key: exit 2 with one line, nothing recorded; the right key then finishes every request", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 24, apiKey: "fsk_test_the_right_one" })
+      const intents = yield* sandbox.createIntents([
+        { status: "requires_capture", amount: 100, capture_method: "manual" },
+        { status: "requires_capture", amount: 200, capture_method: "manual" }
+      ])
+      const ids = intents.map((i) => i.payment_intent_id)
+      const store = Path.join(dir(), "w.sqlite")
+      const env = (key: string) => ({ FLEX_API_KEY: key, FLEX_BASE_URL: sandbox.url, ...fast })
+      const wrong = yield* promise(() =>
+        Cli.run(["cancel", ...ids, "--store", store, "--concurrency", "1"], env("fsk_test_wrong_key_42"))
+      )
+      assert.strictEqual(wrong.code, 2, wrong.stderr)
+      const lines = wrong.stderr.trim().split("\n")
+      assert.strictEqual(lines.length, 1, wrong.stderr)
+      assert.match(lines[0]!, /^flex-worker: .*401.*2 requests are still pending.*FLEX_API_KEY/)
+      assert.notInclude(wrong.stderr, "fsk_test_wrong_key_42")
+      assert.strictEqual((yield* sandbox.calls).length, 1)
+      const report = yield* promise(() => Cli.run(["report", "--store", store, "--json"], env("fsk_test_wrong_key_42")))
+      assert.strictEqual(JSON.parse(report.stdout).total, 0, "no outcome was recorded")
+      const right = yield* promise(() => Cli.run(["cancel", "--store", store, "--json"], env(sandbox.apiKey)))
+      assert.strictEqual(right.code, 0, right.stderr)
+      assert.strictEqual(JSON.parse(right.stdout).outcomes.canceled, 2)
+      assert.strictEqual(JSON.parse(right.stdout).amount_released, 300)
+    })
+  )
+
+  it.scopedLive("serve with a refused key: /healthz 503 with the reason, requests stay pending", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 25, apiKey: "fsk_test_the_right_one" })
+      const [intent] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+      const store = Path.join(dir(), "w.sqlite")
+      const server = yield* Serve.start(["--store", store], {
+        FLEX_API_KEY: "fsk_test_wrong_key_43",
+        FLEX_BASE_URL: sandbox.url,
+        ...fast
+      })
+      const submitted = yield* promise(() =>
+        server.request("/cancellations", {
+          method: "POST",
+          body: JSON.stringify({ payment_intent_id: intent!.payment_intent_id })
+        })
+      )
+      assert.strictEqual(submitted.status, 202)
+      let health = { status: 0, body: undefined as any, text: "" }
+      for (let i = 0; i < 200 && health.status !== 503; i++) {
+        health = yield* promise(() => server.request("/healthz", { auth: false }))
+        if (health.status !== 503) yield* Effect.sleep("50 millis")
+      }
+      assert.strictEqual(health.status, 503)
+      assert.strictEqual(health.body.flex, "key refused")
+      assert.include(health.body.reason, "401")
+      assert.notInclude(health.text, "fsk_test_wrong_key_43")
+      const state = yield* promise(() => server.request(`/cancellations/${submitted.body.request_id}`))
+      assert.strictEqual(state.body.state, "pending")
+      assert.strictEqual((yield* sandbox.calls).length, 1, "nothing sent after the 401")
+    })
+  )
+
+  it.scopedLive("serve: retry_gave_up runs a GaveUp request again as its next generation", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 26 })
+      const [intent] = yield* sandbox.createIntents([{ status: "processing" }])
+      const server = yield* Serve.start(["--store", Path.join(dir(), "w.sqlite")], {
+        FLEX_API_KEY: sandbox.apiKey,
+        FLEX_BASE_URL: sandbox.url,
+        FLEX_WORKER_MAX_ATTEMPTS: "2",
+        ...fast
+      })
+      const body = JSON.stringify({ payment_intent_id: intent!.payment_intent_id })
+      const first = yield* promise(() => server.request("/cancellations", { method: "POST", body }))
+      const id = first.body.request_id
+      const settled = (want: number) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 400; i++) {
+            const state = yield* promise(() => server.request(`/cancellations/${id}`))
+            if (state.body.state === "done" && (yield* sandbox.calls).length >= want) return state.body
+            yield* Effect.sleep("50 millis")
+          }
+          return assert.fail("the request did not finish")
+        })
+      const done = yield* settled(1)
+      assert.strictEqual(done.outcome.outcome, "gave_up")
+      assert.include(done.outcome.reason, "still processing")
+      const calls = (yield* sandbox.calls).length
+      const plain = yield* promise(() => server.request("/cancellations", { method: "POST", body }))
+      assert.strictEqual(plain.body.state, "done", "without the flag a resubmission keeps the outcome")
+      const retried = yield* promise(() =>
+        server.request("/cancellations", {
+          method: "POST",
+          body: JSON.stringify({ payment_intent_id: intent!.payment_intent_id, retry_gave_up: true })
+        })
+      )
+      assert.strictEqual(retried.status, 202)
+      assert.strictEqual(retried.body.retried, true)
+      assert.strictEqual(retried.body.state, "pending")
+      const again = yield* settled(calls + 1)
+      assert.strictEqual(again.outcome.outcome, "gave_up")
+      assert.isAbove((yield* sandbox.calls).length, calls, "it ran again")
+    })
+  )
 })

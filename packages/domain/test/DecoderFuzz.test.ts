@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of every decoder with mutated realistic responses (issue 8, "bad input"):
+ * Property-based fuzzing of every decoder with mutated realistic responses ("bad input"):
  * the documented cancel response and generated valid values, with 1–4 mutations each — wrong types,
  * missing required fields, huge strings, deep nesting, odd unicode, extreme numbers. Whatever comes in,
  * a decoder answers with a value or a typed parse issue, never a thrown exception (a defect), and the

@@ -1,5 +1,5 @@
 /**
- * The "nothing lost" checker (ANCHORS §4.4, issue 8) over the worker's outcome store and the sandbox's
+ * The "nothing lost" checker over the worker's outcome store and the sandbox's
  * call log and state. It is Jepsen's total-queue checker translated to the cancel worker: every
  * accepted request must come out exactly once (lost = ∅), nothing may come out that nobody asked for
  * (phantom = ∅), and repeats are counted, not failed (duplicates, with one idempotency key each).
