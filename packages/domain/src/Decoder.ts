@@ -25,6 +25,7 @@ import * as Internal from "./internal/decoder.js"
  * ```ts
  * import { Decoder, PaymentIntent } from "@flex/domain"
  *
+ * declare const body: string // a response body
  * const decodeEnvelope = Decoder.decodeUnknownEither(PaymentIntent.Envelope)
  * const result = decodeEnvelope(JSON.parse(body)) // Either<Envelope, ParseIssue>
  * ```
