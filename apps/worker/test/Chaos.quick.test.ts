@@ -6,8 +6,8 @@
  */
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { batchScenario, randomKills } from "./chaos/support/scenarios.js"
 import * as Cli from "./support/cli.js"
+import { batchScenario, randomKills } from "./support/scenarios.js"
 
 beforeAll(() => Cli.ensureBuilt(), 120_000)
 

@@ -5,7 +5,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "./support/cli.js"
-import * as Invariants from "./support/Invariants.js"
+import * as Invariants from "./support/invariants.js"
 
 beforeAll(() => Cli.ensureBuilt(), 120_000)
 

@@ -3,7 +3,7 @@ import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Batch from "../src/cli/Batch.js"
 import { inputs, tempStore, workerLayer } from "./support/harness.js"
-import * as Invariants from "./support/Invariants.js"
+import * as Invariants from "./support/invariants.js"
 
 const scenario = (name: string, faults: Parameters<Sandbox.SandboxHandle["setFaults"]>[0]) =>
   it.scopedLive(`${name}: every request ends Canceled, nothing lost, amounts add up`, () =>

@@ -2,8 +2,6 @@
  * The store on its real databases: a SQLite file and a PostgreSQL database (one contract for both);
  * and on SQLite, another process holding the file's write lock while the worker writes.
  */
-import { spawn } from "node:child_process"
-import { createRequire } from "node:module"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
@@ -20,6 +18,7 @@ import { Store } from "../src/store/Store.js"
 import * as StoreLock from "../src/store/StoreLock.js"
 import { tempStore, workerLayer } from "./support/harness.js"
 import * as Pg from "./support/pg.js"
+import * as Process from "./support/process.js"
 
 const intent = (n: number) => `fpi_01J9M9S346Q3D25VT4F5V37${String(n).padStart(3, "0")}`
 const request = (requestId: string, n: number): CancelRequest.CancelRequest => ({
@@ -88,40 +87,9 @@ if (Pg.url !== undefined) {
   })
 }
 
-const betterSqlite = createRequire(import.meta.url).resolve("better-sqlite3")
-
-/**
- * Another process takes the store's write lock (`BEGIN EXCLUSIVE`) and holds it for `ms`. Succeeds once
- * the lock is held, with when it was taken and a promise of when it was let go (the holder's own clock
- * readings, so a stalled event loop here cannot skew them).
- */
+/** A process holding the store's lock for `ms`, killed with the test's scope. */
 const foreignLock = (file: string, ms: number) =>
-  Effect.acquireRelease(
-    Effect.async<{ lockedAt: number; released: Promise<number>; kill: () => void }, Error>((resume) => {
-      const script = `
-        const db = new (require(${JSON.stringify(betterSqlite)}))(${JSON.stringify(file)}, { timeout: 30000 })
-        db.exec("BEGIN EXCLUSIVE")
-        process.stdout.write("locked " + Date.now() + "\\n")
-        setTimeout(() => { db.exec("COMMIT"); process.stdout.write("released " + Date.now() + "\\n"); process.exit(0) }, ${ms})
-      `
-      const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] })
-      let out = ""
-      let err = ""
-      child.stderr.on("data", (d) => {
-        err += d
-      })
-      child.stdout.on("data", (d) => {
-        out += d
-        const locked = /locked (\d+)/.exec(out)
-        if (locked) resume(Effect.succeed({ lockedAt: Number(locked[1]), released, kill: () => child.kill() }))
-      })
-      const released = new Promise<number>((resolve) =>
-        child.on("close", () => resolve(Number(/released (\d+)/.exec(out)?.[1] ?? Date.now())))
-      )
-      child.on("close", (code) => resume(Effect.fail(new Error(`the lock holder exited ${code}: ${err}`))))
-    }),
-    (lock) => Effect.sync(lock.kill)
-  )
+  Effect.acquireRelease(Process.lockSqlite(file, ms), (lock) => Effect.sync(() => lock.child.kill()))
 
 /** The longest the event loop went without running a 10 ms timer, from now until `stop`. */
 const loopLag = () => {

@@ -8,7 +8,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import type { FaultProfile } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "../support/cli.js"
-import { type BatchOptions, batchScenario, randomKills } from "./support/scenarios.js"
+import { type BatchOptions, batchScenario, randomKills } from "../support/scenarios.js"
 
 beforeAll(() => Cli.ensureBuilt(), 180_000)
 

@@ -12,7 +12,7 @@ import { Chunk, Effect, Exit, FastCheck as fc, Stream } from "effect"
 import * as Input from "../../src/cli/Input.js"
 import * as CancelRequest from "../../src/core/CancelRequest.js"
 import * as Cli from "../support/cli.js"
-import * as Invariants from "../support/Invariants.js"
+import * as Invariants from "../support/invariants.js"
 import {
   CANARY_KEY,
   outputsOf,
@@ -22,7 +22,7 @@ import {
   summarize,
   workDir,
   workerEnv
-} from "./support/Scenario.js"
+} from "../support/scenario.js"
 
 beforeAll(() => Cli.ensureBuilt(), 180_000)
 

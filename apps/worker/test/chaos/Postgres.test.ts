@@ -11,9 +11,9 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "../support/cli.js"
-import * as Invariants from "../support/Invariants.js"
+import * as Postgres from "../support/cluster.js"
+import * as Invariants from "../support/invariants.js"
 import { freePort } from "../support/pg.js"
-import * as Postgres from "./support/Postgres.js"
 import {
   CANARY_KEY,
   CANARY_TOKEN,
@@ -28,7 +28,7 @@ import {
   waitForCalls,
   workDir,
   workerEnv
-} from "./support/Scenario.js"
+} from "../support/scenario.js"
 
 beforeAll(() => Cli.ensureBuilt(), 180_000)
 

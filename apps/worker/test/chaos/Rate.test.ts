@@ -6,7 +6,7 @@
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Cli from "../support/cli.js"
-import { batchScenario } from "./support/scenarios.js"
+import { batchScenario } from "../support/scenarios.js"
 
 beforeAll(() => Cli.ensureBuilt(), 180_000)
 

@@ -4,17 +4,17 @@
  * it, nor its random part alone. (Every other chaos scenario runs with the same canary and scans its own
  * outputs and store: see support/scenarios.ts.)
  */
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "../support/cli.js"
-import * as Invariants from "../support/Invariants.js"
+import * as Invariants from "../support/invariants.js"
+import * as Process from "../support/process.js"
 import {
   CANARY_KEY,
   canarySecret,
@@ -26,9 +26,9 @@ import {
   summarize,
   workDir,
   workerEnv
-} from "./support/Scenario.js"
+} from "../support/scenario.js"
 
-const root = fileURLToPath(new URL("../../../../", import.meta.url))
+const root = Process.root
 
 beforeAll(() => {
   Cli.ensureBuilt()
@@ -37,27 +37,7 @@ beforeAll(() => {
 }, 180_000)
 
 const runNode = (args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs: number) =>
-  Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout!.on("data", (d) => {
-      stdout += d
-    })
-    child.stderr!.on("data", (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      resume(Effect.succeed({ code, stdout, stderr }))
-    })
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+  Process.run(args, { env, cwd: root, timeoutMs })
 
 /** A careless proxy: answers every request with the Authorization header echoed in the body and headers. */
 const echoingProxy = (status: number) =>
@@ -116,8 +96,7 @@ describe("chaos: secrets", () => {
         const t0 = Date.now()
         const work = workDir("secrets-demo")
         // The sandbox CLI, as the demo starts it, pinned to the canary.
-        const sandboxProc = spawn(
-          process.execPath,
+        const sandboxProc = Process.node(
           [
             Path.join(root, "packages/sandbox/dist/bin.js"),
             "--port",
@@ -131,18 +110,12 @@ describe("chaos: secrets", () => {
             "--api-key",
             CANARY_KEY
           ],
-          { stdio: ["ignore", "pipe", "pipe"] }
+          { env: { ...process.env } }
         )
-        yield* Effect.addFinalizer(() => Effect.sync(() => sandboxProc.kill("SIGTERM")))
-        let sandboxOut = ""
-        let sandboxErr = ""
-        sandboxProc.stderr!.on("data", (d) => {
-          sandboxErr += d
-        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => sandboxProc.child.kill("SIGTERM")))
         const url = yield* Effect.async<string>((resume) => {
-          sandboxProc.stdout!.on("data", (d) => {
-            sandboxOut += d
-            const match = /^listening on (http:\/\/\S+)/m.exec(sandboxOut)
+          sandboxProc.child.stdout!.on("data", () => {
+            const match = /^listening on (http:\/\/\S+)/m.exec(sandboxProc.output().stdout)
             if (match) resume(Effect.succeed(match[1]!))
           })
         })
@@ -179,8 +152,8 @@ describe("chaos: secrets", () => {
         const leaks = secretLeaks(
           [
             ...outputsOf(runs),
-            { label: "sandbox stdout", text: sandboxOut },
-            { label: "sandbox stderr", text: sandboxErr }
+            { label: "sandbox stdout", text: sandboxProc.output().stdout },
+            { label: "sandbox stderr", text: sandboxProc.output().stderr }
           ],
           [work.dir]
         )

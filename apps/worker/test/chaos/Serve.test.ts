@@ -12,8 +12,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect, FastCheck as fc } from "effect"
 import * as Cli from "../support/cli.js"
-import * as Invariants from "../support/Invariants.js"
-import * as Serve from "../support/serve.js"
+import * as Invariants from "../support/invariants.js"
 import {
   CANARY_KEY,
   CANARY_TOKEN,
@@ -24,7 +23,8 @@ import {
   unknownIds,
   workDir,
   workerEnv
-} from "./support/Scenario.js"
+} from "../support/scenario.js"
+import * as Serve from "../support/serve.js"
 
 beforeAll(() => Cli.ensureBuilt(), 180_000)
 

@@ -12,7 +12,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "../support/cli.js"
-import * as Invariants from "../support/Invariants.js"
+import * as Invariants from "../support/invariants.js"
 import {
   CANARY_KEY,
   intentMix,
@@ -26,8 +26,8 @@ import {
   waitForCalls,
   workDir,
   workerEnv
-} from "./support/Scenario.js"
-import { batchScenario } from "./support/scenarios.js"
+} from "../support/scenario.js"
+import { batchScenario } from "../support/scenarios.js"
 
 beforeAll(() => Cli.ensureBuilt(), 180_000)
 

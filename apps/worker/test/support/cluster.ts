@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { Effect } from "effect"
 import pg from "pg"
-import { freePort } from "../../support/pg.js"
+import { freePort } from "./pg.js"
 
 const binDir = (): string | undefined => {
   try {

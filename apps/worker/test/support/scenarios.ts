@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from "node:fs"
 import * as Path from "node:path"
 import { type Call, FaultProfile, Sandbox } from "@flex/sandbox"
 import { Effect, Fiber } from "effect"
-import * as Invariants from "../../support/Invariants.js"
+import * as Invariants from "./invariants.js"
 import {
   CANARY_KEY,
   intentMix,
@@ -24,7 +24,7 @@ import {
   unknownIds,
   workDir,
   workerEnv
-} from "./Scenario.js"
+} from "./scenario.js"
 
 export interface Outcome {
   readonly line: Line

@@ -7,15 +7,14 @@
  * Every scenario runs with the canary API key: the sandbox accepts only it, the worker gets it in
  * FLEX_API_KEY, and every stdout, stderr, log file and store file of the scenario is scanned for it.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import type { FaultProfile, Sandbox } from "@flex/sandbox"
 import { Effect, Fiber } from "effect"
-import * as Cli from "../../support/cli.js"
-import * as Invariants from "../../support/Invariants.js"
+import * as Cli from "./cli.js"
+import * as Invariants from "./invariants.js"
+import * as Process from "./process.js"
 
 /** The canary: a key that must never appear in any output, log, store or error. */
 export const canarySecret = "c4n4ryQ7Zx9wP2"
@@ -414,34 +413,5 @@ export const summarize = (line: Line) => {
 // ---------------------------------------------------------------------------------------------------
 // Store trouble
 
-const betterSqlite = createRequire(import.meta.url).resolve("better-sqlite3")
-
-/**
- * Another process (think: a backup tool, or `sqlite3` left open in a transaction) takes an exclusive
- * lock on the SQLite file and holds it for `ms`. Resolves once the lock is held; `released` resolves
- * when it has been given back and the process is gone.
- */
-export const lockStore = (file: string, ms: number) =>
-  Effect.async<{ released: Promise<void>; child: ChildProcess }, Error>((resume) => {
-    const script = `
-      const Database = require(${JSON.stringify(betterSqlite)})
-      const db = new Database(${JSON.stringify(file)}, { timeout: 30000 })
-      db.exec("BEGIN EXCLUSIVE")
-      process.stdout.write("locked\\n")
-      setTimeout(() => { db.exec("COMMIT"); db.close(); process.stdout.write("released\\n"); process.exit(0) }, ${ms})
-    `
-    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    let err = ""
-    const released = new Promise<void>((resolve) => child.on("close", () => resolve()))
-    child.stderr!.on("data", (d) => {
-      err += d
-    })
-    child.stdout!.on("data", (d) => {
-      out += d
-      if (out.startsWith("locked")) resume(Effect.succeed({ released, child }))
-    })
-    child.on("close", (code) => {
-      if (!out.startsWith("locked")) resume(Effect.fail(new Error(`the lock holder exited ${code}: ${err}`)))
-    })
-  })
+/** Another process holds an exclusive lock on the SQLite file for `ms` (see {@link Process.lockSqlite}). */
+export const lockStore = Process.lockSqlite
