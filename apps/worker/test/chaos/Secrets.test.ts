@@ -166,7 +166,7 @@ describe("chaos: secrets", () => {
   )
 
   it.scopedLive(
-    "failure paths with the canary: a refused key (Rejected), a proxy echoing the key (GaveUp), nothing listening, a malformed key",
+    "failure paths with the canary: a refused key (exit 2, pending), a proxy echoing the key (GaveUp), nothing listening, a malformed key",
     () =>
       Effect.gen(function* () {
         const t0 = Date.now()
@@ -179,7 +179,7 @@ describe("chaos: secrets", () => {
           )
         const fast = { FLEX_WORKER_MAX_ATTEMPTS: "2", FLEX_WORKER_MAX_READS: "2", FLEX_TIMEOUT: "1", ...verbose }
 
-        // 1. The sandbox accepts another key: every request is Rejected, with Flex's message as the reason.
+        // 1. The sandbox accepts another key: the batch stops at the first 401 (exit 2, one line), nothing recorded.
         const sandbox = yield* Sandbox.start({ seed: 91, apiKey: "fsk_test_the_right_one" })
         const intents = yield* sandbox.createIntents(
           Array.from({ length: 5 }, () => ({ status: "requires_capture" as const }))
@@ -189,9 +189,17 @@ describe("chaos: secrets", () => {
           ...workerEnv(sandbox),
           ...fast
         })
-        assert.strictEqual(rejected.code, 0, rejected.stderr.slice(-500))
-        const rows = Invariants.readOutcomes(work.store)
-        assert.deepStrictEqual([...new Set(rows.map((r) => r.outcome))], ["Rejected"])
+        assert.strictEqual(rejected.code, 2, rejected.stderr.slice(-500))
+        assert.include(rejected.stderr, "5 requests are still pending")
+        assert.deepStrictEqual(Invariants.readOutcomes(work.store), [])
+        // The right key finishes them (the checker below holds this store to every invariant).
+        const fixed = yield* go(["cancel", "--store", work.store, "--json"], {
+          ...workerEnv(sandbox),
+          ...fast,
+          FLEX_API_KEY: sandbox.apiKey
+        })
+        assert.strictEqual(fixed.code, 0, fixed.stderr.slice(-500))
+        assert.strictEqual(JSON.parse(fixed.stdout).outcomes.canceled, 5)
 
         // 2. A proxy that echoes the Authorization header into its 502 bodies and headers.
         const proxy = yield* echoingProxy(502)
@@ -214,7 +222,7 @@ describe("chaos: secrets", () => {
           ...fast,
           FLEX_BASE_URL: proxy401
         })
-        assert.strictEqual(echo401.code, 0, echo401.stderr.slice(-500))
+        assert.strictEqual(echo401.code, 2, echo401.stderr.slice(-500))
 
         // 3. Nothing listening.
         const refused = yield* go(["cancel", ...ids, "--store", Path.join(work.dir, "refused", "w.sqlite"), "--json"], {
@@ -242,7 +250,7 @@ describe("chaos: secrets", () => {
         const result = yield* Invariants.checkAll(sandbox, work.store, { requested: ids })
         summarize({
           scenario:
-            "secrets: failure paths (Rejected, echoing proxy 502/401, connection refused, malformed keys; log level all)",
+            "secrets: failure paths (refused key, echoing proxy 502/401, connection refused, malformed keys; log level all)",
           requests: ids.length * 4 + 2,
           kills: 0,
           faults: result.faults,
