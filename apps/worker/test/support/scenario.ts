@@ -210,6 +210,11 @@ export const runWithKills = (options: {
   readonly restartDelayMs?: number
   /** Runs before the last (unstopped) process starts. */
   readonly beforeFinal?: Effect.Effect<void>
+  /**
+   * Whether every input is stored: until then a restart runs `first` again, as an operator whose run
+   * was killed during intake would (a resume without the file only finishes what was stored).
+   */
+  readonly intakeComplete?: () => boolean
 }) =>
   Effect.gen(function* () {
     const { sandbox, work, plan, rng } = options
@@ -218,6 +223,8 @@ export const runWithKills = (options: {
     let kills = 0
     let n = 0
     let pendingRestart: { stoppedAt: number; decidedAtStop: ReadonlySet<string>; long: boolean } | undefined
+    const argsFor = () =>
+      n <= 1 || (options.intakeComplete !== undefined && !options.intakeComplete()) ? options.first : options.resume
     const noteRestart = () => {
       if (pendingRestart === undefined) return
       restarts.push({ ...pendingRestart, restartedAt: Date.now() })
@@ -226,7 +233,7 @@ export const runWithKills = (options: {
     for (let round = 0; kills < plan.kills; round++) {
       if (round > plan.kills * 3) break
       noteRestart()
-      const proc = spawnWorker(work, ++n, n === 1 ? options.first : options.resume, options.env)
+      const proc = spawnWorker(work, ++n, argsFor(), options.env)
       const point = plan.point(rng, round)
       if (point.calls > 0) {
         const target = (yield* callCount(sandbox)) + point.calls
@@ -256,7 +263,7 @@ export const runWithKills = (options: {
     }
     if (options.beforeFinal !== undefined) yield* options.beforeFinal
     noteRestart()
-    const last = spawnWorker(work, ++n, n === 1 ? options.first : options.resume, options.env)
+    const last = spawnWorker(work, ++n, argsFor(), options.env)
     const timeout = options.finalTimeoutMs ?? 300_000
     const final = yield* Effect.promise(() => last.done).pipe(
       Effect.timeoutFail({

@@ -3,7 +3,7 @@
  * the quick version (test/Chaos.quick.test.ts) at small ones. Each returns its summary line and the
  * checker's result; the tests assert on them.
  */
-import { rmSync, writeFileSync } from "node:fs"
+import { existsSync, rmSync, writeFileSync } from "node:fs"
 import * as Path from "node:path"
 import { type Call, FaultProfile, Sandbox } from "@flex/sandbox"
 import { Effect, Fiber } from "effect"
@@ -131,6 +131,9 @@ export const batchScenario = (options: BatchOptions) =>
       sandbox,
       work,
       first: ["cancel", "--file", file, ...common],
+      intakeComplete: () =>
+        existsSync(work.store) &&
+        Invariants.readRequests(work.store).length >= new Set(ids.map((id) => id.toLowerCase())).size,
       resume: ["cancel", ...common],
       env,
       plan: options.plan ?? { kills: 0, point: () => ({ calls: 0, extraMs: 0 }) },
