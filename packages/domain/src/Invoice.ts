@@ -18,7 +18,30 @@ import { parser, type SafeParseResult } from "./Json.js"
  * @category schemas
  * @since 0.1.0
  */
-export { CollectionMethod, Invoice, type InvoiceEncoded } from "./internal/billing.js"
+export {
+  /**
+   * How an invoice is collected: `charge_automatically` (the only value Flex prints) or `send_invoice`
+   * (inferred from Stripe). An unknown value passes through as a string.
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
+  CollectionMethod,
+  /**
+   * An invoice as decoded. Its wire form is {@link InvoiceEncoded}.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  Invoice,
+  /**
+   * An invoice in its wire form, exactly as Flex sends it.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  type InvoiceEncoded
+} from "./internal/billing.js"
 
 /**
  * The wire form of an invoice: exactly the JSON Flex sends (the same type as `InvoiceEncoded`).

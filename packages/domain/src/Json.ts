@@ -37,11 +37,23 @@ import * as Decoder from "./Decoder.js"
  * @since 0.1.0
  */
 export class ParseFailure extends Error {
-  /** The dotted path of the offending field (`invoice.status`, `items[0].price`); `""` for the whole value. */
+  /**
+   * The dotted path of the offending field (`invoice.status`, `items[0].price`); `""` for the whole value.
+   *
+   * @since 0.1.0
+   */
   readonly path: string
-  /** What was wrong with it, e.g. `Expected a known invoice status (…), got "pending"`. */
+  /**
+   * What was wrong with it, e.g. `Expected a known invoice status (…), got "pending"`.
+   *
+   * @since 0.1.0
+   */
   readonly reason: string
-  /** What was parsed, e.g. `PaymentIntent`. */
+  /**
+   * What was parsed, e.g. `PaymentIntent`.
+   *
+   * @since 0.1.0
+   */
   readonly entity: string
 
   constructor(entity: string, failure: DecodeFailure.DecodeFailure) {

@@ -25,11 +25,55 @@ import { parser, type SafeParseResult } from "./Json.js"
  * @since 0.1.0
  */
 export {
+  /**
+   * How the funds are captured: `automatic` (the only value Flex's docs print) or `manual` (the amount is
+   * held, then captured or released by a cancel; split-cart holds work this way). `automatic_async` is
+   * Stripe's and not documented by Flex. Strict: a manual-capture intent holds an authorization that a cancel
+   * releases, so a misread capture method would misreport money.
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
   CaptureMethod,
+  /**
+   * Why the last payment attempt failed (newest docs only). Flex documents the five fields as strings and
+   * nothing more; the meanings noted are Stripe's, whose object this mirrors.
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
   LastPaymentError,
+  /**
+   * Which card of a split cart paid: the HSA/FSA card (`primary`, the only value Flex prints) or the regular
+   * card for the rest (`secondary`, inferred). An unknown value passes through as a string.
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
   PaymentCardType,
+  /**
+   * A payment intent as decoded: branded IDs, `Amount`s, `DateTime.Utc` timestamps, a `Redacted` client
+   * secret. Its wire form is {@link PaymentIntentEncoded}.
+   *
+   * @category models
+   * @since 0.1.0
+   */
   PaymentIntent,
+  /**
+   * A payment intent in its wire form: exactly the JSON Flex sends (snake_case, IDs and timestamps as
+   * strings, amounts as numbers, the client secret in clear). The type to share between services.
+   *
+   * @category models
+   * @since 0.1.0
+   */
   type PaymentIntentEncoded,
+  /**
+   * Where the funds go in a Connect-style transfer. The newest docs show it as `{}`, so both fields are
+   * optional.
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
   TransferData
 } from "./internal/billing.js"
 

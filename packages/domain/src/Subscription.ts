@@ -21,7 +21,39 @@ import { parser, type SafeParseResult } from "./Json.js"
  * @category schemas
  * @since 0.1.0
  */
-export { ClientSecret, ProrationBehavior, Subscription, type SubscriptionEncoded } from "./internal/billing.js"
+export {
+  /**
+   * The secrets a browser needs to confirm a subscription's first setup or payment. They are secrets: decoded
+   * into `Redacted` so that logging a subscription never prints them (their wire form, see
+   * `Subscription.Json`, is the plain string).
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
+  ClientSecret,
+  /**
+   * What a change of items does to the current period's bill: `always_invoice` (the only value Flex prints),
+   * `create_prorations` or `none` (inferred from Stripe). An unknown value passes through.
+   *
+   * @category schemas
+   * @since 0.1.0
+   */
+  ProrationBehavior,
+  /**
+   * A subscription as decoded. Its wire form is {@link SubscriptionEncoded}.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  Subscription,
+  /**
+   * A subscription in its wire form, exactly as Flex sends it.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  type SubscriptionEncoded
+} from "./internal/billing.js"
 
 /**
  * The wire form of a subscription: exactly the JSON Flex sends (the same type as `SubscriptionEncoded`).

@@ -275,7 +275,30 @@ export const isFlexError = (u: unknown): u is FlexError =>
  * @category errors
  * @since 0.1.0
  */
-export type { CancelError, ListError, RetrieveError } from "./internal/resources/PaymentIntents.js"
+export type {
+  /**
+   * The errors of `paymentIntents.cancel`: every client error.
+   *
+   * @category errors
+   * @since 0.1.0
+   */
+  CancelError,
+  /**
+   * The errors of `paymentIntents.list` and `listAll`: no 404 and no 409.
+   *
+   * @category errors
+   * @since 0.1.0
+   */
+  ListError,
+  /**
+   * The errors of `paymentIntents.retrieve`: no 409, a GET conflicts with nothing (an unexpected one is a
+   * `ServerError`).
+   *
+   * @category errors
+   * @since 0.1.0
+   */
+  RetrieveError
+} from "./internal/resources/PaymentIntents.js"
 
 /**
  * The HTTP status of an error, when there was a response.

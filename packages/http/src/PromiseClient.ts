@@ -162,10 +162,16 @@ const settle = <A>(exit: Exit.Exit<A, unknown>, signal: AbortSignal | undefined)
  * @since 0.1.0
  */
 export class Flex {
-  /** `cancel`, `retrieve`, `list`, `listAll`. */
+  /**
+   * `cancel`, `retrieve`, `list`, `listAll`.
+   *
+   * @since 0.1.0
+   */
   readonly paymentIntents: PaymentIntents
 
+  /** @internal */
   readonly #runtime: ManagedRuntime.ManagedRuntime<FlexClient.FlexClient, never>
+  /** @internal */
   #closed = false
 
   constructor(options: FlexOptions) {
@@ -251,7 +257,11 @@ export class Flex {
     }
   }
 
-  /** Releases the client. Calls made afterwards reject; calling it again does nothing. */
+  /**
+   * Releases the client. Calls made afterwards reject; calling it again does nothing.
+   *
+   * @since 0.1.0
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true

@@ -27,7 +27,23 @@ export * as PromiseSandbox from "./PromiseSandbox.js"
  *
  * @since 0.1.0
  */
-export { type RunningSandbox, startSandbox } from "./PromiseSandbox.js"
+export {
+  /**
+   * A running sandbox, with async admin functions.
+   *
+   * @category models
+   * @since 0.1.0
+   */
+  type RunningSandbox,
+  /**
+   * Starts a sandbox on `127.0.0.1` and a free port (by default) and resolves once it listens; rejects with a
+   * `SandboxError` for invalid options or a port in use. Stop it with `close()`.
+   *
+   * @category constructors
+   * @since 0.1.0
+   */
+  startSandbox
+} from "./PromiseSandbox.js"
 /**
  * The sandbox: `start`, `layer`, the `Sandbox` service and its handle.
  *
