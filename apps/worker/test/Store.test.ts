@@ -2,7 +2,7 @@
  * The store on its real databases: a SQLite file and a PostgreSQL database (one contract for both);
  * and on SQLite, another process holding the file's write lock while the worker writes.
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -67,6 +67,30 @@ const contract = (
           ["New", "Existing", "New"]
         )
         assert.deepStrictEqual(yield* store.counts, { requests: 3, outcomes: 0 })
+      })
+    )
+
+    it.scoped("a store's id is made once and kept; a store that sent cancels before ids existed keeps its keys", () =>
+      Effect.gen(function* () {
+        const layer = yield* client
+        const open = Effect.map(Layer.build(StoreModule.layer.pipe(Layer.provide(layer))), (c) => Context.get(c, Store))
+        const first = yield* Effect.scoped(open)
+        assert.match(first.id ?? "", /^[0-9a-f]{32}$/)
+        const again = yield* Effect.scoped(open)
+        assert.strictEqual(again.id, first.id, "the same store, the same id")
+        // A store made by 0.1: attempts recorded, no id table yet.
+        const legacy = yield* client
+        const old = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const sql = Context.get(yield* Layer.build(legacy), SqlClient.SqlClient)
+            yield* StoreModule.migrate.pipe(Effect.provideService(SqlClient.SqlClient, sql))
+            yield* sql`DROP TABLE flex_worker_store`
+            yield* sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
+              VALUES ('cancel_x', 0, 1, '2026-01-01T00:00:00Z', 'old')`
+            return Context.get(yield* Layer.build(StoreModule.layer.pipe(Layer.provide(legacy))), Store)
+          })
+        )
+        assert.isUndefined(old.id, "its requests keep the keys their cancels were sent with")
       })
     )
   })
