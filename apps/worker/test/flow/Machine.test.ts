@@ -193,7 +193,9 @@ const cases: ReadonlyArray<Case> = [
     outcome: "Canceled"
   },
   {
-    name: "after an ambiguous cancel the reads get the deeper budget; then GaveUp says the cancel's fate is unknown",
+    // Chaos (b): a 500 to the cancel, then maxReads (8) failed reads in a row in a storm recorded a GaveUp
+    // with no read after the ambiguous cancel. The reads now get twice the budget, and what is left says so.
+    name: "chaos (b): after an ambiguous cancel the reads get the deeper budget; then GaveUp says the cancel's fate is unknown",
     answers: [transient(503), transient(502), transient(), transient(), transient()],
     trace:
       "Cancel→Transient 503 | Sleep | Read→Transient 502 | Sleep | Read→Transient - | Sleep | Read→Transient - | Sleep | Read→Transient - | Finish GaveUp",
