@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
@@ -188,6 +188,35 @@ describe("flex-worker CLI", () => {
       const help = yield* promise(() => Cli.run(["cancel", "--help"], {}))
       assert.strictEqual(help.code, 0)
       assert.include(help.stdout, "--file")
+    })
+  )
+
+  it.live("input that cannot be meant exits 2 with one line, before the store is created", () =>
+    Effect.gen(function* () {
+      const work = dir()
+      const store = Path.join(work, "store", "w.sqlite")
+      const env = { FLEX_API_KEY: "fsk_test_x", FLEX_BASE_URL: "http://127.0.0.1:9" }
+      const write = (name: string, content: string) => {
+        const path = Path.join(work, name)
+        writeFileSync(path, content)
+        return path
+      }
+      const cases: Array<[ReadonlyArray<string>, string]> = [
+        [
+          ["--file", write("ids.csv", "id,reason\nfpi_01J9M9S346Q3D25VT4F5V37E3S,x\n")],
+          `${Path.join(work, "ids.csv")}: no payment_intent_id column (found: id, reason)`
+        ],
+        [["--file", write("empty.txt", "")], `no payment intent IDs in ${Path.join(work, "empty.txt")}`],
+        [["--file", write("bad.txt", "not-an-id\n# x\n")], `no payment intent IDs in ${Path.join(work, "bad.txt")}`],
+        [["not-an-id"], "no payment intent IDs in the arguments"]
+      ]
+      for (const [args, message] of cases) {
+        const result = yield* promise(() => Cli.run(["cancel", ...args, "--store", store], env))
+        assert.strictEqual(result.code, 2, result.stderr)
+        assert.strictEqual(result.stderr, `flex-worker: ${message}\n`)
+        assert.strictEqual(result.stdout, "")
+      }
+      assert.isFalse(existsSync(Path.dirname(store)), "no store was made")
     })
   )
 

@@ -67,6 +67,43 @@ describe("Input", () => {
     })
   )
 
+  it.effect("a header without a payment_intent_id column fails the file, naming the columns it found", () =>
+    Effect.gen(function* () {
+      const comma = file(`# export\nid,reason\n${a},x\n`)
+      const error = yield* Effect.flip(read(comma))
+      assert.strictEqual(error.message, `${comma}: no payment_intent_id column (found: id, reason)`)
+      const semicolon = file(`payment_intent_id;reason\n${a};x\n`)
+      assert.strictEqual(
+        (yield* Effect.flip(Input.check(semicolon))).message,
+        `${semicolon}: no payment_intent_id column (found: payment_intent_id, reason); columns are separated by commas, not ";"`
+      )
+    })
+  )
+
+  it.effect("a file without a single ID fails the check; bad lines among good ones are only reported", () =>
+    Effect.gen(function* () {
+      for (const content of ["", "\n# only a comment\n\n", "not-an-id\nfpi_short\n", "payment_intent_id,reason\n"]) {
+        const path = file(content)
+        assert.strictEqual((yield* Effect.flip(Input.check(path))).message, `no payment intent IDs in ${path}`)
+      }
+      // A bad first line of a file of plain IDs is not a header: it has no separator.
+      const mixed = file(`not-an-id\n${a}\nstill-not-one\n`)
+      yield* Input.check(mixed)
+      assert.deepStrictEqual(
+        (yield* read(mixed)).map((i) => i._tag),
+        ["Invalid", "Intent", "Invalid"]
+      )
+      const dir = Path.dirname(mixed)
+      assert.strictEqual((yield* Effect.flip(Input.check(dir))).message, `Cannot read ${dir}: it is a directory`)
+      assert.strictEqual(
+        (yield* Effect.flip(Input.checkArgs(["not-an-id"]))).message,
+        "no payment intent IDs in the arguments"
+      )
+      yield* Input.checkArgs([])
+      yield* Input.checkArgs(["not-an-id", a])
+    })
+  )
+
   it("splits CSV lines with quotes", () => {
     assert.deepStrictEqual(Input.splitCsv('a, "b, c" ,"d ""e"""'), ["a", "b, c", 'd "e"'])
   })

@@ -114,6 +114,9 @@ const cancel = Command.make(
       const flag = options.ids.find((id) => id.startsWith("-"))
       if (flag !== undefined)
         return yield* Effect.fail(new Input.InputError({ message: `unknown option ${flag} (see --help)` }))
+      // Input that cannot be what was meant fails here, before the store is opened (or created).
+      yield* Input.checkArgs(options.ids)
+      if (Option.isSome(options.file)) yield* Input.check(options.file.value)
       const fileInputs = Option.match(options.file, { onNone: () => Stream.empty, onSome: Input.fromFile })
       yield* runBatch(Stream.concat(Input.fromArgs(options.ids), fileInputs), options)
     })
