@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * `flex-worker`: exit codes are 0 when every request reached an outcome, 2 for usage, configuration
+ * `flex-worker`: exit codes are 0 when every request reached an outcome and none needs attention, 3 when
+ * every request reached one but some need a person or input lines were rejected (0 with
+ * `--ok-if-attention`), 2 for usage, configuration
  * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, store in use or locked by another
  * process for longer than the worker waits), 130/143 when interrupted by SIGINT/SIGTERM (pending
  * requests resume on the next start), 1 for anything else.
@@ -143,6 +145,10 @@ NodeRuntime.runMain(main, {
     }
     if (failure._tag === "Some") {
       const error = failure.value
+      if ((error as { _tag?: unknown })._tag === "NeedsAttention") {
+        process.stderr.write(`flex-worker: ${(error as Error).message}\n`)
+        return onExit(3)
+      }
       // @effect/cli prints its own message for usage errors.
       if (!ValidationError.isValidationError(error)) process.stderr.write(`flex-worker: ${describe(error)}\n`)
       return onExit(usage(error) ? 2 : 1)

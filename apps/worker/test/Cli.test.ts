@@ -33,7 +33,12 @@ describe("flex-worker CLI", () => {
       const result = yield* promise(() =>
         Cli.run(["cancel", c!.payment_intent_id, "--file", file, "--store", store, "--json"], env)
       )
-      assert.strictEqual(result.code, 0, result.stderr)
+      // Every request reached an outcome, but one needs a person and a line was rejected: exit 3.
+      assert.strictEqual(result.code, 3, result.stderr)
+      assert.strictEqual(
+        result.stderr,
+        "flex-worker: every request reached an outcome, but 1 request needs attention and 1 input line was rejected (see the report; --ok-if-attention exits 0)\n"
+      )
       const report = JSON.parse(result.stdout)
       assert.deepStrictEqual(report.outcomes, {
         canceled: 1,
@@ -57,6 +62,35 @@ describe("flex-worker CLI", () => {
       assert.deepStrictEqual(JSON.parse(again.stdout).outcomes, report.outcomes)
       const text = yield* promise(() => Cli.run(["report", "--store", store], env))
       assert.include(text.stdout, "Amount released: $25.00")
+      // Scripts that only care about completion: 0 once every request has an outcome.
+      const relaxed = yield* promise(() =>
+        Cli.run(["cancel", c!.payment_intent_id, "--file", file, "--store", store, "--json", "--ok-if-attention"], env)
+      )
+      assert.strictEqual(relaxed.code, 0, relaxed.stderr)
+      assert.strictEqual(relaxed.stderr, "")
+    })
+  )
+
+  it.live("an unreachable API: gave_up, exit 3; with --ok-if-attention, 0", () =>
+    Effect.gen(function* () {
+      const store = Path.join(dir(), "w.sqlite")
+      const env = {
+        FLEX_API_KEY: "fsk_test_x",
+        FLEX_BASE_URL: "http://127.0.0.1:9",
+        FLEX_WORKER_MAX_ATTEMPTS: "1",
+        FLEX_WORKER_MAX_READS: "1",
+        ...fast
+      }
+      const result = yield* promise(() =>
+        Cli.run(["cancel", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--store", store, "--json"], env)
+      )
+      assert.strictEqual(result.code, 3, result.stderr)
+      assert.strictEqual(JSON.parse(result.stdout).outcomes.gave_up, 1)
+      assert.match(result.stderr, /^flex-worker: every request reached an outcome, but 1 request needs attention \(/)
+      const relaxed = yield* promise(() =>
+        Cli.run(["cancel", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--store", store, "--ok-if-attention"], env)
+      )
+      assert.strictEqual(relaxed.code, 0, relaxed.stderr)
     })
   )
 

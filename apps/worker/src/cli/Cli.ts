@@ -54,6 +54,12 @@ const retryGaveUp = Options.boolean("retry-gave-up").pipe(
   Options.withDescription("Run again the requests whose stored outcome is GaveUp (others keep their outcome).")
 )
 
+const okIfAttention = Options.boolean("ok-if-attention").pipe(
+  Options.withDescription(
+    "Exit 0 once every request reached an outcome, even if some need attention or input lines were rejected (default: exit 3)."
+  )
+)
+
 const checkAtLeast = (name: string, n: number, min: number) =>
   n >= min ? Effect.void : Effect.fail(new Input.InputError({ message: `--${name} must be at least ${min}, got ${n}` }))
 
@@ -65,7 +71,14 @@ const progressMode = (asJson: boolean): "bar" | "lines" | "off" =>
 
 const runBatch = <R>(
   inputs: Stream.Stream<Input.Input, Input.InputError, R>,
-  options: { store: string; rate: number; concurrency: number; json: boolean; retryGaveUp: boolean }
+  options: {
+    store: string
+    rate: number
+    concurrency: number
+    json: boolean
+    retryGaveUp: boolean
+    okIfAttention: boolean
+  }
 ) =>
   Effect.gen(function* () {
     yield* checkAtLeast("rate", options.rate, 0)
@@ -92,6 +105,9 @@ const runBatch = <R>(
     }).pipe(Effect.provide(Worker.layer({ store: options.store, rate: options.rate })))
     progress.finish()
     yield* print(report, options.json, options.store)
+    // Done, but not clean: exit 3, so a cron job or a script can tell it from a run nobody has to read.
+    const attention = Report.attention(report)
+    if (attention !== undefined && !options.okIfAttention) return yield* attention
   })
 
 const cancel = Command.make(
@@ -106,7 +122,8 @@ const cancel = Command.make(
     rate,
     concurrency,
     json,
-    retryGaveUp
+    retryGaveUp,
+    okIfAttention
   },
   (options) =>
     Effect.gen(function* () {
@@ -171,7 +188,8 @@ const sweep = Command.make(
     store,
     rate,
     concurrency,
-    json
+    json,
+    okIfAttention
   },
   (options) =>
     Effect.gen(function* () {

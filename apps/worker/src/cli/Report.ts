@@ -3,6 +3,7 @@
  * intents that need a person.
  */
 import { Money } from "@flex/domain"
+import * as Data from "effect/Data"
 import * as Outcome from "../core/Outcome.js"
 import { defaultStore } from "../engine/Sqlite.js"
 import { retryable } from "../store/Store.js"
@@ -49,6 +50,33 @@ export const add = (report: Report, outcome: Outcome.Outcome, countCalls = true)
 
 /** Every request ended in an outcome and no input line was rejected. */
 export const isClean = (report: Report): boolean => report.invalidLines.length === 0
+
+/**
+ * A batch that reached an outcome for every request, but not one a script may take for success: some
+ * request needs a person, or input lines were rejected. Exit 3 (unless `--ok-if-attention`).
+ */
+export class NeedsAttention extends Data.TaggedError("NeedsAttention")<{
+  readonly requests: number
+  readonly invalidLines: number
+}> {
+  override get message(): string {
+    const parts = [
+      ...(this.requests > 0
+        ? [`${this.requests} ${this.requests === 1 ? "request needs" : "requests need"} attention`]
+        : []),
+      ...(this.invalidLines > 0
+        ? [`${this.invalidLines} input ${this.invalidLines === 1 ? "line was" : "lines were"} rejected`]
+        : [])
+    ]
+    return `every request reached an outcome, but ${parts.join(" and ")} (see the report; --ok-if-attention exits 0)`
+  }
+}
+
+/** {@link NeedsAttention} for a report that needs a person, if it does. */
+export const attention = (report: Report): NeedsAttention | undefined =>
+  report.needsAttention.length > 0 || report.invalidLines.length > 0
+    ? new NeedsAttention({ requests: report.needsAttention.length, invalidLines: report.invalidLines.length })
+    : undefined
 
 /** Arguments quoted for a POSIX shell where they need it. */
 const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)

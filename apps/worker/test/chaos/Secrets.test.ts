@@ -144,7 +144,8 @@ describe("chaos: secrets", () => {
             (r) => Effect.sync(() => runs.push(r))
           )
         const cancel = yield* run(["cancel", "--file", file, "--store", work.store, "--rate", "25"])
-        assert.strictEqual(cancel.code, 0, cancel.stderr.slice(-1000))
+        // Done; the unknown ID and the typo need a person: exit 3.
+        assert.strictEqual(cancel.code, 3, cancel.stderr.slice(-1000))
         assert.include(cancel.stdout, "Amount released")
         yield* run(["report", "--store", work.store])
         yield* run(["report", "--store", work.store, "--json"])
@@ -209,7 +210,7 @@ describe("chaos: secrets", () => {
           ...fast,
           FLEX_BASE_URL: proxy
         })
-        assert.strictEqual(echoed.code, 0, echoed.stderr.slice(-500))
+        assert.strictEqual(echoed.code, 3, echoed.stderr.slice(-500))
         const echoRows = Invariants.readOutcomes(echoStore)
         assert.deepStrictEqual([...new Set(echoRows.map((r) => r.outcome))], ["GaveUp"])
         // The reason is there (a person needs it), without the key.
@@ -230,7 +231,8 @@ describe("chaos: secrets", () => {
           ...fast,
           FLEX_BASE_URL: "http://127.0.0.1:9"
         })
-        assert.strictEqual(refused.code, 0, refused.stderr.slice(-500))
+        // Every request gave up: done, but a person has to look (exit 3).
+        assert.strictEqual(refused.code, 3, refused.stderr.slice(-500))
 
         // 4. A malformed key (a live-looking one) and a key with a newline: refused at start, never echoed.
         const malformed = yield* go(["cancel", ids[0]!, "--store", Path.join(work.dir, "bad", "w.sqlite")], {
@@ -279,7 +281,14 @@ describe("chaos: secrets", () => {
             spawnWorker(
               work,
               1,
-              ["cancel", ...intents.map((pi) => pi.payment_intent_id), "--store", work.store, "--json"],
+              [
+                "cancel",
+                ...intents.map((pi) => pi.payment_intent_id),
+                "--store",
+                work.store,
+                "--json",
+                "--ok-if-attention"
+              ],
               {
                 ...workerEnv(sandbox),
                 ...verbose

@@ -123,7 +123,7 @@ describe("chaos: the SQLite store locked by another process", () => {
         const ids = intents.map((pi) => pi.payment_intent_id)
         const work = workDir("store-locked-at-start")
         const env = workerEnv(sandbox)
-        const common = ["--store", work.store, "--rate", "50", "--json"]
+        const common = ["--store", work.store, "--rate", "50", "--json", "--ok-if-attention"]
         // An empty batch creates the store.
         const create = yield* Effect.promise(() => spawnWorker(work, 1, ["cancel", ...common], env).done)
         assert.strictEqual(create.code, 0, create.stderr)
@@ -165,7 +165,7 @@ describe("chaos: the SQLite store locked by another process", () => {
         const ids = intents.map((pi) => pi.payment_intent_id)
         const work = workDir("store-locked-past-the-wait")
         const env = workerEnv(sandbox)
-        const common = ["--store", work.store, "--rate", "50", "--json"]
+        const common = ["--store", work.store, "--rate", "50", "--json", "--ok-if-attention"]
         const create = yield* Effect.promise(() => spawnWorker(work, 1, ["cancel", ...common], env).done)
         assert.strictEqual(create.code, 0, create.stderr)
         const lock = yield* lockStore(work.store, 75_000)
