@@ -254,6 +254,42 @@ describe("flex-worker CLI", () => {
     })
   )
 
+  it.scopedLive("durations read the same in every setting and flag; a refused one names itself and the forms", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 27 })
+      const [a] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+      const store = Path.join(dir(), "w.sqlite")
+      const env = {
+        FLEX_API_KEY: sandbox.apiKey,
+        FLEX_BASE_URL: sandbox.url,
+        FLEX_TIMEOUT: "2s",
+        FLEX_WORKER_BACKOFF_BASE: "20ms",
+        FLEX_WORKER_BACKOFF_MAX: "200 millis"
+      }
+      const ok = yield* promise(() => Cli.run(["cancel", a!.payment_intent_id, "--store", store, "--json"], env))
+      assert.strictEqual(ok.code, 0, ok.stderr)
+      const dry = yield* promise(() =>
+        Cli.run(["sweep", "--older-than", "2 seconds", "--dry-run", "--json", "--store", store], env)
+      )
+      assert.strictEqual(dry.code, 0, dry.stderr)
+      const forms = "500ms, 2s, 5m, 6h, 6d, or 500 millis, 2 seconds"
+      for (const [name, value, message] of [
+        ["FLEX_TIMEOUT", "2 parsecs", `FLEX_TIMEOUT must be a duration above 0: ${forms} (or seconds: 30)`],
+        ["FLEX_WORKER_BACKOFF_BASE", "1", `FLEX_WORKER_BACKOFF_BASE must be a duration above 0: ${forms}`],
+        ["FLEX_WORKER_BACKOFF_MAX", "soon", `FLEX_WORKER_BACKOFF_MAX must be a duration above 0: ${forms}`]
+      ] as const) {
+        const refused = yield* promise(() =>
+          Cli.run(["cancel", a!.payment_intent_id, "--store", store], { ...env, [name]: value })
+        )
+        assert.strictEqual(refused.code, 2, refused.stderr)
+        assert.strictEqual(refused.stderr, `flex-worker: configuration error: ${message}\n`)
+      }
+      const age = yield* promise(() => Cli.run(["sweep", "--older-than", "6 dayz", "--store", store], env))
+      assert.strictEqual(age.code, 2, age.stderr)
+      assert.strictEqual(age.stderr, `flex-worker: --older-than must be a duration: ${forms}; got 6 dayz\n`)
+    })
+  )
+
   it.scopedLive("sweep --dry-run lists old cancelable intents; sweep cancels them", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 23 })

@@ -16,12 +16,12 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Durations from "../core/Durations.js"
 import * as Postgres from "../engine/Postgres.js"
 import * as Sqlite from "../engine/Sqlite.js"
 import * as Client from "../flex/Client.js"
@@ -162,23 +162,11 @@ const report = Command.make(
     })
 ).pipe(Command.withDescription("Report every outcome in the store."))
 
-const parseAge = (text: string): Option.Option<Duration.Duration> => {
-  const short = /^(\d+(?:\.\d+)?)\s*(d|h|m|s)$/.exec(text.trim())
-  if (short !== null) {
-    const n = Number(short[1])
-    const unit = { d: Duration.days, h: Duration.hours, m: Duration.minutes, s: Duration.seconds }[
-      short[2] as "d" | "h" | "m" | "s"
-    ]
-    return Option.some(unit(n))
-  }
-  return Duration.decodeUnknown(text)
-}
-
 const sweep = Command.make(
   "sweep",
   {
     olderThan: Options.text("older-than").pipe(
-      Options.withDescription("Only intents created longer ago than this: 6d, 12h, 30m, 90s.")
+      Options.withDescription(`Only intents created longer ago than this: ${Durations.forms}.`)
     ),
     status: Options.choice("status", PaymentIntentStatus.statuses).pipe(
       Options.repeated,
@@ -193,12 +181,10 @@ const sweep = Command.make(
   },
   (options) =>
     Effect.gen(function* () {
-      const age = parseAge(options.olderThan)
+      const age = Durations.parse(options.olderThan)
       if (Option.isNone(age)) {
         return yield* Effect.fail(
-          new Input.InputError({
-            message: `--older-than must be a duration such as 6d or 12h, got ${options.olderThan}`
-          })
+          new Input.InputError({ message: `${Durations.message("--older-than")}; got ${options.olderThan}` })
         )
       }
       const statuses = new Set<string>(

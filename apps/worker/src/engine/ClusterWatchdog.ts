@@ -43,7 +43,7 @@ import * as Headers from "@effect/platform/Headers"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -52,6 +52,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as Durations from "../core/Durations.js"
 import * as Metrics from "../core/Metrics.js"
 import * as Postgres from "./Postgres.js"
 
@@ -67,9 +68,10 @@ export class ClusterStalled extends Data.TaggedError("ClusterStalled")<{
  * `FLEX_WORKER_STALL_THRESHOLD`: how long a due message may go unread on this runner's shards while
  * the runner is not processing it (default 60 s; `0 seconds` turns the watchdog off).
  */
-export const thresholdConfig: Config.Config<Duration.Duration> = Config.duration("FLEX_WORKER_STALL_THRESHOLD").pipe(
-  Config.withDefault(Duration.seconds(60))
-)
+export const thresholdConfig: Config.Config<Duration.Duration> = Durations.config("FLEX_WORKER_STALL_THRESHOLD", {
+  default: Duration.seconds(60),
+  zero: true
+})
 
 export interface Options {
   readonly threshold: Duration.DurationInput

@@ -4,10 +4,36 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { FlexClient } from "@flex/http"
 import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Durations from "../core/Durations.js"
 import * as ApiRateLimiter from "./ApiRateLimiter.js"
 import * as Gate from "./Gate.js"
+
+/** `FLEX_TIMEOUT`, read as every other duration of the worker is (`2s` as well as `30` or `2 seconds`). */
+export const timeoutConfig = Durations.config("FLEX_TIMEOUT", { default: Duration.seconds(30), bareSeconds: true })
+
+/**
+ * The client's settings from the environment, as `FlexClient.config` reads them except `FLEX_TIMEOUT`,
+ * which the worker reads itself ({@link timeoutConfig}): `FlexClient.config` is the library's, and takes
+ * only seconds or Effect's long forms. It reads the other variables through the current provider, with
+ * `FLEX_TIMEOUT` hidden from it so it never refuses a value the worker accepts.
+ */
+export const config: Effect.Effect<FlexClient.Options, ConfigError.ConfigError> = Effect.gen(function* () {
+  const timeout = yield* timeoutConfig
+  const rest = yield* Effect.configProviderWith((provider) =>
+    Effect.withConfigProvider(
+      FlexClient.config,
+      ConfigProvider.mapInputPath(provider, (name) =>
+        name === "FLEX_TIMEOUT" ? "FLEX_TIMEOUT (read by the worker)" : name
+      )
+    )
+  )
+  return { ...rest, timeout }
+})
 
 /**
  * The Flex client on undici, every attempt of every call (the client's own retries of reads included)
@@ -18,7 +44,7 @@ export const layer = (options: { readonly flex?: Config.Config<FlexClient.Option
   Layer.effect(
     FlexClient.FlexClient,
     Effect.gen(function* () {
-      const settings = yield* options.flex ?? FlexClient.config
+      const settings = yield* options.flex ?? config
       const limiter = yield* ApiRateLimiter.ApiRateLimiter
       const drain = yield* Gate.Gate
       // The gate again after the limiter's wait: a stop may have begun meanwhile.

@@ -7,6 +7,7 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
+import * as Durations from "../core/Durations.js"
 import type * as Machine from "./Machine.js"
 
 export interface Settings {
@@ -39,8 +40,8 @@ export const config = Config.all({
     Config.validate({ message: "FLEX_WORKER_MAX_READS must be at least 1", validation: (n) => n >= 1 }),
     Config.withDefault(defaults.maxReads)
   ),
-  baseDelay: Config.duration("FLEX_WORKER_BACKOFF_BASE").pipe(Config.withDefault(defaults.baseDelay)),
-  maxDelay: Config.duration("FLEX_WORKER_BACKOFF_MAX").pipe(Config.withDefault(defaults.maxDelay))
+  baseDelay: Durations.config("FLEX_WORKER_BACKOFF_BASE", { default: defaults.baseDelay }),
+  maxDelay: Durations.config("FLEX_WORKER_BACKOFF_MAX", { default: defaults.maxDelay })
 })
 
 export const layer = Layer.effect(FlowSettings, config)
