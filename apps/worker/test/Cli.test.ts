@@ -5,6 +5,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Sandbox } from "@flex/sandbox"
 import { Effect } from "effect"
 import * as Cli from "./support/cli.js"
+import * as Pg from "./support/pg.js"
 import * as Serve from "./support/serve.js"
 
 beforeAll(() => Cli.ensureBuilt(), 120_000)
@@ -421,4 +422,100 @@ describe("flex-worker CLI", () => {
       assert.isAbove((yield* sandbox.calls).length, calls, "it ran again")
     })
   )
+})
+
+describe("flex-worker show and report", () => {
+  it.scopedLive("show ID: the request, each attempt and the outcome with its reason; report in a stable order", () =>
+    Effect.gen(function* () {
+      const sandbox = yield* Sandbox.start({ seed: 28 })
+      const [hold, paid, busy] = yield* sandbox.createIntents([
+        { status: "requires_capture", amount: 700, capture_method: "manual" },
+        { status: "succeeded" },
+        { status: "processing" }
+      ])
+      const unknown = "fpi_01JZZZZZZZZZZZZZZZZZZZZZZZ"
+      const store = Path.join(dir(), "w.sqlite")
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, FLEX_WORKER_MAX_ATTEMPTS: "1", ...fast }
+      const ids = [busy!.payment_intent_id, unknown, paid!.payment_intent_id, hold!.payment_intent_id]
+      const ran = yield* promise(() => Cli.run(["cancel", ...ids, "--store", store, "--ok-if-attention"], env))
+      assert.strictEqual(ran.code, 0, ran.stderr)
+      // FLEX_WORKER_DATABASE_URL names the store, as for serve.
+      const byEnv = { ...env, FLEX_WORKER_DATABASE_URL: store }
+      const report = yield* promise(() => Cli.run(["report"], byEnv))
+      assert.strictEqual(report.code, 0, report.stderr)
+      const lines = report.stdout.split("\n")
+      const first = lines.indexOf("Needs attention: 3") + 1
+      const attention = lines.slice(first, first + 3)
+      // By outcome (not_cancelable, not_found, gave_up), the columns aligned.
+      assert.deepStrictEqual(
+        attention.map((line) =>
+          line
+            .trim()
+            .split(/\s{2,}/)
+            .slice(0, 2)
+        ),
+        [
+          [paid!.payment_intent_id, "not_cancelable"],
+          [unknown, "not_found"],
+          [busy!.payment_intent_id, "gave_up"]
+        ],
+        report.stdout
+      )
+      assert.strictEqual(new Set(attention.map((line) => line.search(/(not_|gave_)/))).size, 1, report.stdout)
+      const reason = attention.map((line) => line.slice(line.search(/(not_|gave_)/)).replace(/^\S+\s+/, ""))
+      assert.strictEqual(new Set(attention.map((line, i) => line.length - reason[i]!.length)).size, 1, report.stdout)
+      const json = JSON.parse((yield* promise(() => Cli.run(["report", "--json"], byEnv))).stdout)
+      assert.deepStrictEqual(
+        json.needs_attention.map((n: any) => n.outcome),
+        ["not_cancelable", "not_found", "gave_up"]
+      )
+
+      const shown = yield* promise(() => Cli.run(["show", paid!.payment_intent_id.toLowerCase()], byEnv))
+      assert.strictEqual(shown.code, 0, shown.stderr)
+      assert.match(shown.stdout, new RegExp(`^Request cancel_${paid!.payment_intent_id.toLowerCase()}\\n`))
+      assert.match(shown.stdout, /\n {2}attempt 1 +started \d{4}-/)
+      assert.match(shown.stdout, /\n {2}outcome +not_cancelable: succeeded: /)
+      assert.match(shown.stdout, /\n {2}calls +1 cancel attempt, 2 API calls\n/)
+      const asJson = yield* promise(() =>
+        Cli.run(["show", `cancel_${hold!.payment_intent_id.toLowerCase()}`, "--store", store, "--json"], env)
+      )
+      assert.strictEqual(asJson.code, 0, asJson.stderr)
+      const [request] = JSON.parse(asJson.stdout).requests
+      assert.strictEqual(request.payment_intent_id, hold!.payment_intent_id)
+      assert.strictEqual(request.state, "done")
+      assert.deepStrictEqual(
+        request.attempts.map((a: any) => [a.generation, a.attempt]),
+        [[0, 1]]
+      )
+      assert.strictEqual(request.outcome.outcome, "canceled")
+      assert.strictEqual(request.outcome.amount_released, 700)
+      assert.isString(request.outcome.recorded_at)
+      const missing = yield* promise(() => Cli.run(["show", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--store", store], env))
+      assert.strictEqual(missing.code, 2)
+      assert.strictEqual(missing.stderr, `flex-worker: no request for fpi_01J9M9S346Q3D25VT4F5V37E3S in ${store}\n`)
+    })
+  )
+
+  if (Pg.url !== undefined) {
+    it.scopedLive("report and show read a PostgreSQL store from FLEX_WORKER_DATABASE_URL", () =>
+      Effect.gen(function* () {
+        const db = yield* Pg.freshDatabase
+        const env = { FLEX_WORKER_DATABASE_URL: db.url }
+        const empty = yield* promise(() => Cli.run(["report", "--json"], env))
+        assert.strictEqual(empty.code, 0, empty.stderr)
+        assert.strictEqual(JSON.parse(empty.stdout).total, 0)
+        yield* Pg.query(
+          db.url,
+          `INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, batch, accepted_at)
+           VALUES ('order-1', 'fpi_01J9M9S346Q3D25VT4F5V37E3S', 'stale', 0, NULL, '2026-01-01T00:00:00.000Z')`
+        )
+        const shown = yield* promise(() => Cli.run(["show", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--json"], env))
+        assert.strictEqual(shown.code, 0, shown.stderr)
+        const [request] = JSON.parse(shown.stdout).requests
+        assert.strictEqual(request.request_id, "order-1")
+        assert.strictEqual(request.state, "pending")
+        assert.deepStrictEqual(request.attempts, [])
+      })
+    )
+  }
 })

@@ -34,6 +34,7 @@ import * as Batch from "./Batch.js"
 import * as Input from "./Input.js"
 import * as Progress from "./Progress.js"
 import * as Report from "./Report.js"
+import * as Show from "./Show.js"
 
 const store = Options.text("store").pipe(
   Options.withDefault(Sqlite.defaultStore),
@@ -139,28 +140,60 @@ const cancel = Command.make(
     })
 ).pipe(Command.withDescription("Cancel payment intents: each ends in exactly one recorded outcome."))
 
-const report = Command.make(
-  "report",
+/** The store `report` and `show` read: `--store`, else FLEX_WORKER_DATABASE_URL (as `serve`), else the default file. */
+const readStore = Options.text("store").pipe(
+  Options.withFallbackConfig(Config.string("FLEX_WORKER_DATABASE_URL")),
+  Options.withDefault(Sqlite.defaultStore),
+  Options.withDescription("The store to read: a SQLite file, or a postgres:// URL. Also FLEX_WORKER_DATABASE_URL.")
+)
+
+/** Runs `f` on the store at `store`, which must exist if it is a file (reading never creates one). */
+const reading = <A, E>(store: string, f: (store: Store.Service) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const where = Location.location(store)
+    if (where._tag === "Sqlite" && !existsSync(where.path)) {
+      return yield* Effect.fail(
+        new Input.InputError({ message: `No store at ${store} (pass --store, or set FLEX_WORKER_DATABASE_URL)` })
+      )
+    }
+    const client: Layer.Layer<SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =
+      where._tag === "Sqlite" ? StoreLock.client(where.path) : PgClient.layer({ url: where.url })
+    return yield* Effect.flatMap(Store.Store, f).pipe(Effect.provide(Store.layer.pipe(Layer.provide(client))))
+  })
+
+const report = Command.make("report", { store: readStore, json }, (options) =>
+  Effect.gen(function* () {
+    const rows = yield* reading(options.store, (s) => s.all)
+    const result = Report.empty()
+    for (const row of rows) Report.add(result, row.outcome)
+    yield* print(result, options.json, options.store)
+  })
+).pipe(Command.withDescription("Report every outcome in the store."))
+
+const show = Command.make(
+  "show",
   {
-    store: store.pipe(Options.withFallbackConfig(Config.string("FLEX_WORKER_DATABASE_URL"))),
+    id: Args.text({ name: "ID" }).pipe(Args.withDescription("A payment intent ID (fpi_…) or a request id.")),
+    store: readStore,
     json
   },
   (options) =>
     Effect.gen(function* () {
-      const where = Location.location(options.store)
-      if (where._tag === "Sqlite" && !existsSync(where.path)) {
-        return yield* Effect.fail(new Input.InputError({ message: `No store at ${options.store} (pass --store)` }))
+      const found = yield* reading(options.store, (s) => s.history(options.id.trim()))
+      if (found.length === 0) {
+        return yield* Effect.fail(
+          new Input.InputError({
+            message: `no request for ${options.id.trim()} in ${Location.describe(Location.location(options.store))}`
+          })
+        )
       }
-      const client: Layer.Layer<SqlClient.SqlClient, ConfigError.ConfigError | SqlError> =
-        where._tag === "Sqlite" ? StoreLock.client(where.path) : PgClient.layer({ url: where.url })
-      const rows = yield* Effect.flatMap(Store.Store, (s) => s.all).pipe(
-        Effect.provide(Store.layer.pipe(Layer.provide(client)))
+      yield* Console.log(
+        options.json ? JSON.stringify({ requests: found.map(Show.toJson) }) : found.map(Show.toText).join("\n\n")
       )
-      const result = Report.empty()
-      for (const row of rows) Report.add(result, row.outcome)
-      yield* print(result, options.json, options.store)
     })
-).pipe(Command.withDescription("Report every outcome in the store."))
+).pipe(
+  Command.withDescription("Show one request: what was asked, each cancel attempt, and the outcome with its reason.")
+)
 
 const sweep = Command.make(
   "sweep",
@@ -299,7 +332,7 @@ const serve = Command.make(
 
 export const command = Command.make("flex-worker").pipe(
   Command.withDescription("Cancel Flex payment intents durably."),
-  Command.withSubcommands([cancel, report, sweep, serve])
+  Command.withSubcommands([cancel, report, show, sweep, serve])
 )
 
 export const run = Command.run(command, { name: "flex-worker", version: "0.1.0" })

@@ -48,6 +48,17 @@ export const add = (report: Report, outcome: Outcome.Outcome, countCalls = true)
   }
 }
 
+/**
+ * The requests that need attention in a stable order, whatever order they finished in: by outcome (the
+ * order of {@link Outcome.tags}), then by intent id.
+ */
+export const attentionList = (report: Report): Report["needsAttention"] =>
+  [...report.needsAttention].sort(
+    (a, b) =>
+      Outcome.tags.indexOf(a.outcome) - Outcome.tags.indexOf(b.outcome) ||
+      (a.paymentIntentId < b.paymentIntentId ? -1 : a.paymentIntentId > b.paymentIntentId ? 1 : 0)
+  )
+
 /** Every request ended in an outcome and no input line was rejected. */
 export const isClean = (report: Report): boolean => report.invalidLines.length === 0
 
@@ -86,7 +97,9 @@ const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${ar
  * on the same store; `undefined` when there are none.
  */
 export const retryCommand = (report: Report, store: string): string | undefined => {
-  const ids = report.needsAttention.filter((n) => retryable.includes(n.outcome)).map((n) => n.paymentIntentId)
+  const ids = attentionList(report)
+    .filter((n) => retryable.includes(n.outcome))
+    .map((n) => n.paymentIntentId)
   // Cluster stores take retries through the HTTP API (`retry_gave_up`); a URL may also hold a password.
   if (ids.length === 0 || /^postgres(ql)?:/.test(store)) return undefined
   const storeArg = store === defaultStore ? "" : ` --store ${shellQuote(store)}`
@@ -100,7 +113,7 @@ export const toJson = (report: Report, store = defaultStore) => ({
   amount_released: report.amountReleased,
   api_calls: report.apiCalls,
   invalid_lines: report.invalidLines.map((l) => ({ line: l.line, problem: l.problem })),
-  needs_attention: report.needsAttention.map((n) => ({
+  needs_attention: attentionList(report).map((n) => ({
     payment_intent_id: n.paymentIntentId,
     outcome: Outcome.key[n.outcome],
     reason: n.reason
@@ -126,8 +139,12 @@ export const toText = (report: Report, store = defaultStore): string => {
   }
   if (report.needsAttention.length > 0) {
     lines.push(`Needs attention: ${report.needsAttention.length}`)
-    for (const n of report.needsAttention.slice(0, 100)) {
-      lines.push(`  ${n.paymentIntentId}  ${Outcome.key[n.outcome]}  ${n.reason}`)
+    const shown = attentionList(report).slice(0, 100)
+    // Columns aligned: the intent, the outcome, the reason.
+    const idWidth = Math.max(...shown.map((n) => n.paymentIntentId.length))
+    const outcomeWidth = Math.max(...shown.map((n) => Outcome.key[n.outcome].length))
+    for (const n of shown) {
+      lines.push(`  ${n.paymentIntentId.padEnd(idWidth)}  ${Outcome.key[n.outcome].padEnd(outcomeWidth)}  ${n.reason}`)
     }
     if (report.needsAttention.length > 100)
       lines.push(`  … and ${report.needsAttention.length - 100} more (see --json)`)

@@ -94,3 +94,14 @@ export const reasonOf = (outcome: Outcome): string => {
 }
 
 export const amountReleased = (outcome: Outcome): number => (outcome._tag === "Canceled" ? outcome.amountReleased : 0)
+
+/** The JSON form the HTTP API and `flex-worker show --json` give an outcome. */
+export const toJson = (outcome: Outcome) => ({
+  outcome: key[outcome._tag],
+  payment_intent_id: outcome.paymentIntentId,
+  ...("status" in outcome && outcome.status !== undefined ? { status: outcome.status } : {}),
+  amount_released: amountReleased(outcome),
+  attempts: outcome.attempts,
+  api_calls: outcome.apiCalls,
+  ...(reasonOf(outcome) === "" ? {} : { reason: reasonOf(outcome) })
+})

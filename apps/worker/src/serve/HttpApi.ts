@@ -85,15 +85,7 @@ const authorized = (token: Redacted.Redacted<string>) =>
     return match !== null && sameToken(match[1]!, token)
   })
 
-const outcomeJson = (outcome: Outcome.Outcome) => ({
-  outcome: Outcome.key[outcome._tag],
-  payment_intent_id: outcome.paymentIntentId,
-  ...("status" in outcome && outcome.status !== undefined ? { status: outcome.status } : {}),
-  amount_released: Outcome.amountReleased(outcome),
-  attempts: outcome.attempts,
-  api_calls: outcome.apiCalls,
-  ...(Outcome.reasonOf(outcome) === "" ? {} : { reason: Outcome.reasonOf(outcome) })
-})
+const outcomeJson = Outcome.toJson
 
 /** Reads the body as text up to the limit: 413 past it (by Content-Length, or while reading). */
 const readBody = Effect.gen(function* () {

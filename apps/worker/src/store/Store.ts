@@ -37,6 +37,25 @@ export interface RequestState {
   }>
 }
 
+/** One cancel attempt as `cancellation_attempts` has it: when it started, and by which process. */
+export interface Attempt {
+  readonly generation: number
+  readonly attempt: number
+  readonly startedAt: string
+  readonly session: string | null
+}
+
+/** A request with everything the store knows of it (`flex-worker show`). */
+export interface History extends RequestState {
+  readonly attempts: ReadonlyArray<Attempt>
+  /** The outcomes of earlier generations, replaced by `--retry-gave-up`. */
+  readonly superseded: ReadonlyArray<{
+    readonly generation: number
+    readonly outcome: Outcome.Outcome
+    readonly recordedAt: string
+  }>
+}
+
 /** What submitting one request made of it. */
 export type Submitted =
   | { readonly _tag: "New"; readonly request: CancelRequest }
@@ -63,6 +82,11 @@ export interface Service {
    */
   readonly submit: (requests: ReadonlyArray<CancelRequest>) => Effect.Effect<ReadonlyArray<Submitted>, SqlError>
   readonly get: (requestId: string) => Effect.Effect<Option.Option<RequestState>, SqlError>
+  /**
+   * The requests whose request id is `id`, or whose intent is `id` (in any letter case; the API may have
+   * taken several request ids for one intent), in the order they were accepted, each with its history.
+   */
+  readonly history: (id: string) => Effect.Effect<ReadonlyArray<History>, SqlError>
   /** Records a request; returns the stored one (an existing request keeps its generation and reason). */
   readonly accept: (request: CancelRequest) => Effect.Effect<CancelRequest, SqlError>
   /**
@@ -271,6 +295,29 @@ export const make = Effect.gen(function* () {
       return { _tag: "Existing", request: existing.value, done } as const
     })
 
+  const get: Service["get"] = (requestId) =>
+    Effect.gen(function* () {
+      const rows = yield* sql<RequestRow>`SELECT request_id, payment_intent_id, reason, generation, accepted_at
+          FROM cancellation_requests WHERE request_id = ${requestId}`
+      const row = rows[0]
+      if (row === undefined) return Option.none()
+      const outcomes = yield* sql<{ detail: string; recorded_at: string; recorded_by: string | null }>`SELECT detail,
+          recorded_at, recorded_by FROM cancellation_outcomes WHERE request_id = ${requestId}`
+      const done = outcomes[0]
+      return Option.some({
+        request: toRequest(row),
+        acceptedAt: row.accepted_at!,
+        outcome:
+          done === undefined
+            ? Option.none()
+            : Option.some({
+                outcome: decodeOutcome(done.detail),
+                recordedAt: done.recorded_at,
+                recordedBy: done.recorded_by
+              })
+      })
+    })
+
   const service: Service = {
     id,
     submit: (requests) =>
@@ -284,27 +331,44 @@ export const make = Effect.gen(function* () {
           })
         )
         .pipe(Effect.catchTag("Conflicted", (conflicted) => Effect.succeed(conflicted.conflicts))),
-    get: (requestId) =>
+    get,
+    history: (id) =>
       Effect.gen(function* () {
-        const rows = yield* sql<RequestRow>`SELECT request_id, payment_intent_id, reason, generation, accepted_at
-          FROM cancellation_requests WHERE request_id = ${requestId}`
-        const row = rows[0]
-        if (row === undefined) return Option.none()
-        const outcomes = yield* sql<{ detail: string; recorded_at: string; recorded_by: string | null }>`SELECT detail,
-          recorded_at, recorded_by FROM cancellation_outcomes WHERE request_id = ${requestId}`
-        const done = outcomes[0]
-        return Option.some({
-          request: toRequest(row),
-          acceptedAt: row.accepted_at!,
-          outcome:
-            done === undefined
-              ? Option.none()
-              : Option.some({
-                  outcome: decodeOutcome(done.detail),
-                  recordedAt: done.recorded_at,
-                  recordedBy: done.recorded_by
-                })
-        })
+        const ids = yield* sql<{ request_id: string }>`SELECT request_id FROM cancellation_requests
+          WHERE request_id = ${id} OR LOWER(payment_intent_id) = ${id.toLowerCase()}
+          ORDER BY accepted_at, request_id`
+        return yield* Effect.forEach(ids, ({ request_id }) =>
+          Effect.gen(function* () {
+            const state = yield* get(request_id)
+            const attempts = yield* sql<{
+              generation: number | string
+              attempt: number | string
+              started_at: string
+              session: string | null
+            }>`SELECT generation, attempt, started_at, session FROM cancellation_attempts
+              WHERE request_id = ${request_id} ORDER BY generation, attempt`
+            const superseded = yield* sql<{ generation: number | string; detail: string; recorded_at: string }>`SELECT
+              generation, detail, recorded_at FROM cancellation_outcomes_superseded
+              WHERE request_id = ${request_id} ORDER BY generation`
+            return Option.map(
+              state,
+              (state): History => ({
+                ...state,
+                attempts: attempts.map((a) => ({
+                  generation: Number(a.generation),
+                  attempt: Number(a.attempt),
+                  startedAt: a.started_at,
+                  session: a.session
+                })),
+                superseded: superseded.map((s) => ({
+                  generation: Number(s.generation),
+                  outcome: decodeOutcome(s.detail),
+                  recordedAt: s.recorded_at
+                }))
+              })
+            )
+          })
+        ).pipe(Effect.map((found) => found.flatMap((h) => (Option.isSome(h) ? [h.value] : []))))
       }),
     intake: (requests, batch, retry) =>
       sql.withTransaction(Effect.forEach(requests, (request) => intakeOne(request, batch, retry))),
