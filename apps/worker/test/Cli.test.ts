@@ -291,6 +291,38 @@ describe("flex-worker CLI", () => {
     })
   )
 
+  it.live("a store under an impossible path fails at once with exit 2 and says why", () =>
+    Effect.gen(function* () {
+      const work = dir()
+      const file = Path.join(work, "a-file")
+      writeFileSync(file, "")
+      const env = { FLEX_API_KEY: "fsk_test_x", FLEX_BASE_URL: "http://127.0.0.1:9" }
+      const cases: Array<[string, string]> = [
+        [Path.join(file, "w.sqlite"), `${file} is a file, not a directory`],
+        [Path.join(file, "deeper", "w.sqlite"), `${file} is a file, not a directory`],
+        // Linux: mkdir says ENOENT under /proc although /proc exists (Node's recursive mkdir spun on it forever).
+        ...(existsSync("/proc/self")
+          ? [
+              ["/proc/nope/x.sqlite", "cannot create the directory /proc/nope (no such file or directory, ENOENT)"] as [
+                string,
+                string
+              ]
+            ]
+          : [])
+      ]
+      for (const [store, reason] of cases) {
+        const startedAt = Date.now()
+        const running = Cli.start(["cancel", "fpi_01J9M9S346Q3D25VT4F5V37E3S", "--store", store], env)
+        const killer = setTimeout(() => running.child.kill("SIGKILL"), 20_000)
+        const result = yield* promise(() => running.done)
+        clearTimeout(killer)
+        assert.strictEqual(result.code, 2, `${store}: ${result.signal ?? ""} ${result.stderr}`)
+        assert.strictEqual(result.stderr, `flex-worker: Cannot use the store ${store}: ${reason}\n`)
+        assert.isBelow(Date.now() - startedAt, 10_000, "at once")
+      }
+    })
+  )
+
   it.scopedLive("sweep --dry-run lists old cancelable intents; sweep cancels them", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 23 })

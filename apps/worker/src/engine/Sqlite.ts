@@ -5,7 +5,6 @@
  * SQLite file, guarded by {@link StoreLock} so no second process ever opens it as a runner.
  */
 
-import { mkdirSync } from "node:fs"
 import * as Path from "node:path"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
@@ -13,6 +12,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Location from "../store/Location.js"
 import * as StoreLock from "../store/StoreLock.js"
 
 export const defaultStore = "./.flex-worker/worker.sqlite"
@@ -47,10 +47,10 @@ const shardsPerGroup = Effect.flatMap(SqlClient.SqlClient, (sql) =>
 export const sqlite = (store: string) => {
   const lock = Layer.scopedDiscard(
     Effect.zipRight(
-      Effect.try({
-        try: () => mkdirSync(Path.dirname(Path.resolve(store)), { recursive: true }),
-        catch: (error) => new StoreLock.StoreUnavailable({ store, reason: (error as Error).message })
-      }),
+      Effect.mapError(
+        Location.ensureDirectory(Path.dirname(Path.resolve(store))),
+        (reason) => new StoreLock.StoreUnavailable({ store, reason })
+      ),
       StoreLock.acquire(store)
     )
   )

@@ -57,7 +57,10 @@ export const acquire = (store: string): Effect.Effect<void, StoreLocked | StoreU
       catch: (error) =>
         (error as { code?: string }).code === "SQLITE_BUSY"
           ? new StoreLocked({ store })
-          : new StoreUnavailable({ store, reason: (error as Error).message })
+          : new StoreUnavailable({
+              store,
+              reason: `cannot open its lock file ${store}.lock (${(error as Error).message})`
+            })
     }),
     (db) => Effect.sync(() => db.close())
   ).pipe(Effect.asVoid)
