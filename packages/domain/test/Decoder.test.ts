@@ -24,6 +24,7 @@ import {
   scalars,
   valid
 } from "./mutations.js"
+import { yieldToEventLoop } from "./support/yield.js"
 
 /** Deep equality that also looks where `assert.deepStrictEqual` does not: key order, secrets. */
 const same = (actual: unknown, expected: unknown, path = "$"): void => {
@@ -126,9 +127,10 @@ describe("Decoder.decodeUnknownEither gives Effect's answers", { timeout: 120_00
     assert.strictEqual(agree(PaymentIntent.Envelope, realistic()), "accepted")
   })
 
-  it("on realistic responses with changes that keep them valid", () => {
-    fc.assert(
-      fc.property(fc.array(validMutation, { minLength: 1, maxLength: 5 }), (changes) => {
+  it("on realistic responses with changes that keep them valid", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(validMutation, { minLength: 1, maxLength: 5 }), async (changes) => {
+        await yieldToEventLoop()
         const input = realistic() as any
         for (const change of changes) {
           try {
@@ -144,9 +146,10 @@ describe("Decoder.decodeUnknownEither gives Effect's answers", { timeout: 120_00
   })
 
   for (const [name, base, schema] of realisticCases) {
-    it(`on ${name} with 1–4 mutations`, () => {
-      fc.assert(
-        fc.property(mutations, (ms) => {
+    it(`on ${name} with 1–4 mutations`, async () => {
+      await fc.assert(
+        fc.asyncProperty(mutations, async (ms) => {
+          await yieldToEventLoop()
           agree(schema, build(base(), ms))
         }),
         { numRuns: 300 }
@@ -155,9 +158,10 @@ describe("Decoder.decodeUnknownEither gives Effect's answers", { timeout: 120_00
   }
 
   for (const [name, schema, numRuns] of generatedCases) {
-    it(`on generated ${name} values, as generated and with 0–2 mutations`, () => {
-      fc.assert(
-        fc.property(valid(schema), fc.array(mutation, { maxLength: 2 }), (base, ms) => {
+    it(`on generated ${name} values, as generated and with 0–2 mutations`, async () => {
+      await fc.assert(
+        fc.asyncProperty(valid(schema), fc.array(mutation, { maxLength: 2 }), async (base, ms) => {
+          await yieldToEventLoop()
           agree(schema, base)
           if (ms.length > 0) agree(schema, build(base, ms))
         }),
@@ -166,16 +170,17 @@ describe("Decoder.decodeUnknownEither gives Effect's answers", { timeout: 120_00
     })
   }
 
-  it("on the scalar schemas, whatever the input", () => {
-    fc.assert(
-      fc.property(fc.oneof(replacement.map(materialize), fc.anything()), (input) => {
+  it("on the scalar schemas, whatever the input", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(replacement.map(materialize), fc.anything()), async (input) => {
+        await yieldToEventLoop()
         for (const schema of scalars) agree(schema, input)
       }),
       { numRuns: 500 }
     )
   })
 
-  it("on schema shapes the domain does not use yet", () => {
+  it("on schema shapes the domain does not use yet", async () => {
     const Tagged = Schema.Union(
       Schema.Struct({ kind: Schema.Literal("a"), n: Schema.Number }),
       Schema.Struct({ kind: Schema.Literal("b"), s: Schema.String })
@@ -203,8 +208,9 @@ describe("Decoder.decodeUnknownEither gives Effect's answers", { timeout: 120_00
         fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constantFrom("a", "b", "1"))
       )
     )
-    fc.assert(
-      fc.property(input, (u) => {
+    await fc.assert(
+      fc.asyncProperty(input, async (u) => {
+        await yieldToEventLoop()
         for (const schema of shapes) agree(schema, u)
       }),
       { numRuns: 1000 }

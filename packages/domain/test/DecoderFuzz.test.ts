@@ -25,6 +25,7 @@ import {
   secrets,
   valid
 } from "./mutations.js"
+import { yieldToEventLoop } from "./support/yield.js"
 
 // ---------------------------------------------------------------------------------------------------
 // The properties
@@ -60,9 +61,10 @@ const failureLine = <A, I>(schema: Schema.Schema<A, I>, input: unknown): string 
 
 describe("decoder fuzzing (fast-check): a value or a typed parse issue, never a defect", () => {
   for (const [name, base, schema] of realisticCases) {
-    it(`${name} with 1–4 mutations`, () => {
-      fc.assert(
-        fc.property(mutations, (ms) => {
+    it(`${name} with 1–4 mutations`, async () => {
+      await fc.assert(
+        fc.asyncProperty(mutations, async (ms) => {
+          await yieldToEventLoop()
           decode(schema, build(base(), ms))
         }),
         { numRuns: 200 }
@@ -71,9 +73,10 @@ describe("decoder fuzzing (fast-check): a value or a typed parse issue, never a 
   }
 
   for (const [name, schema, numRuns] of generatedCases) {
-    it(`${name}: generated valid values with 1–4 mutations`, () => {
-      fc.assert(
-        fc.property(valid(schema), mutations, (base, ms) => {
+    it(`${name}: generated valid values with 1–4 mutations`, async () => {
+      await fc.assert(
+        fc.asyncProperty(valid(schema), mutations, async (base, ms) => {
+          await yieldToEventLoop()
           decode(schema, build(base, ms))
         }),
         { numRuns }
@@ -81,18 +84,20 @@ describe("decoder fuzzing (fast-check): a value or a typed parse issue, never a 
     })
   }
 
-  it("the scalar decoders (IDs, amounts, timestamps, metadata) on anything at all", () => {
-    fc.assert(
-      fc.property(fc.oneof(replacement.map(materialize), fc.anything()), (input) => {
+  it("the scalar decoders (IDs, amounts, timestamps, metadata) on anything at all", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(replacement.map(materialize), fc.anything()), async (input) => {
+        await yieldToEventLoop()
         for (const schema of scalars) decode(schema, input)
       }),
       { numRuns: 300 }
     )
   })
 
-  it("unknown fields are ignored: a valid response with extra fields of any shape still decodes", () => {
-    fc.assert(
-      fc.property(fc.constantFrom("extra", "x_new_field"), replacement, (key, value) => {
+  it("unknown fields are ignored: a valid response with extra fields of any shape still decodes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("extra", "x_new_field"), replacement, async (key, value) => {
+        await yieldToEventLoop()
         const input = realistic() as any
         input.payment_intent[key] = materialize(value)
         assert.isTrue(Either.isRight(decode(PaymentIntent.Envelope, input)))
@@ -137,9 +142,10 @@ const make = (c: Case): readonly [Schema.Schema<any, any>, Json] => {
 
 // Hundreds of generated inputs each, some thousands of levels deep: slow on a loaded 2-core CI machine.
 describe("decoder fuzzing (fast-check): the one-line DecodeFailure made of a parse issue", { timeout: 120_000 }, () => {
-  it("is made without throwing (a defect), whatever was rejected", () => {
-    fc.assert(
-      fc.property(anyCase, (c) => {
+  it("is made without throwing (a defect), whatever was rejected", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyCase, async (c) => {
+        await yieldToEventLoop()
         const [schema, input] = make(c)
         failureLine(schema, input)
       }),
@@ -147,9 +153,10 @@ describe("decoder fuzzing (fast-check): the one-line DecodeFailure made of a par
     )
   })
 
-  it("never carries a secret of the input (the intent's client_secret)", () => {
-    fc.assert(
-      fc.property(mutations, (ms) => {
+  it("never carries a secret of the input (the intent's client_secret)", async () => {
+    await fc.assert(
+      fc.asyncProperty(mutations, async (ms) => {
+        await yieldToEventLoop()
         let line: string | undefined
         try {
           line = failureLine(PaymentIntent.Envelope, build(realistic(), ms))
@@ -162,9 +169,10 @@ describe("decoder fuzzing (fast-check): the one-line DecodeFailure made of a par
     )
   })
 
-  it('stays short whatever came in (DecodeFailure\'s promise: "values are truncated")', () => {
-    fc.assert(
-      fc.property(anyCase, (c) => {
+  it('stays short whatever came in (DecodeFailure\'s promise: "values are truncated")', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyCase, async (c) => {
+        await yieldToEventLoop()
         const [schema, input] = make(c)
         let line: string | undefined
         try {
