@@ -3,7 +3,8 @@
  * `flex-worker`: exit codes are 0 when every request reached an outcome and none needs attention, 3 when
  * every request reached one but some need a person or input lines were rejected (0 with
  * `--ok-if-attention`), 2 for usage, configuration
- * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, store in use or locked by another
+ * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, a PostgreSQL database, role or host
+ * that does not exist, store in use or locked by another
  * process for longer than the worker waits), 130/143 when interrupted by SIGINT/SIGTERM (pending
  * requests resume on the next start), 1 for anything else.
  * Errors are one line on stderr, never a stack trace, never a secret. Logs, process warnings included,
@@ -46,7 +47,10 @@ const usage = (error: unknown): boolean =>
   ConfigError.isConfigError(error) ||
   (typeof error === "object" &&
     error !== null &&
-    ["InputError", "KeyRejected", "StoreLocked", "StoreUnavailable"].includes((error as { _tag?: string })._tag ?? ""))
+    ["InputError", "KeyRejected", "StoreLocked", "StoreUnavailable"].includes(
+      (error as { _tag?: string })._tag ?? ""
+    )) ||
+  databaseConfigProblem(error) !== undefined
 
 /** Config errors as sentences: `FLEX_API_KEY is not set`, or the validation message (never the value). */
 const configMessages = (error: ConfigError.ConfigError): Array<string> => {
@@ -63,7 +67,37 @@ const configMessages = (error: ConfigError.ConfigError): Array<string> => {
   }
 }
 
+/**
+ * A PostgreSQL store that cannot be what was meant, as one plain sentence: the database does not exist,
+ * the role or password is refused, the host is unknown. These are configuration errors (exit 2):
+ * running again changes nothing until the URL does. A refused or timed-out connection is not one of them
+ * (the server may be down or restarting) and stays a database error (exit 1). The server's messages for
+ * these codes name the database or the role, never a password; they go through `redact` all the same.
+ */
+const databaseConfigProblem = (error: unknown): string | undefined => {
+  if (typeof error !== "object" || error === null || (error as { _tag?: string })._tag !== "SqlError") return undefined
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; hostname?: unknown } }).cause
+  const code = cause?.code
+  const said = typeof cause?.message === "string" ? redact(cause.message) : ""
+  switch (code) {
+    case "3D000": {
+      const name = /database "([^"]+)" does not exist/.exec(said)?.[1]
+      return `the database ${name === undefined ? "" : `"${name}" `}does not exist (3D000)`
+    }
+    case "28P01":
+    case "28000":
+      return `the database refused the connection${said === "" ? "" : `: ${said}`} (${code})`
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `the database host ${typeof cause?.hostname === "string" ? `${cause.hostname} ` : ""}was not found (${code})`
+    default:
+      return undefined
+  }
+}
+
 const describe = (error: unknown): string => {
+  const config = databaseConfigProblem(error)
+  if (config !== undefined) return config
   if (ConfigError.isConfigError(error)) return `configuration error: ${[...new Set(configMessages(error))].join("; ")}`
   if (typeof error === "object" && error !== null && (error as { _tag?: string })._tag === "SqlError") {
     // The driver's own message can carry a connection string; say only what failed and its code.

@@ -456,7 +456,7 @@ describe("flex-worker CLI", () => {
   )
 })
 
-describe("flex-worker show and report", () => {
+describe("flex-worker show, report and their stores", () => {
   it.scopedLive("show ID: the request, each attempt and the outcome with its reason; report in a stable order", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 28 })
@@ -529,6 +529,43 @@ describe("flex-worker show and report", () => {
   )
 
   if (Pg.url !== undefined) {
+    it.live("PostgreSQL configuration errors exit 2 with one plain line, without the password", () =>
+      Effect.gen(function* () {
+        const at = (change: (url: URL) => void) => {
+          const url = new URL(Pg.url!)
+          url.password = "PGSECRET42"
+          change(url)
+          return url.toString()
+        }
+        const database = `flex_missing_${Date.now().toString(36)}`
+        const missing = at((url) => {
+          url.pathname = `/${database}`
+        })
+        const env = { FLEX_API_KEY: "fsk_test_x", FLEX_WORKER_API_TOKEN: "0123456789abcdef0123" }
+        for (const args of [
+          ["report", "--store", missing],
+          ["serve", "--store", missing, "--listen", "127.0.0.1:0", "--runner-address", "127.0.0.1:1"]
+        ]) {
+          const result = yield* promise(() => Cli.run(args, env))
+          assert.strictEqual(result.code, 2, result.stderr)
+          assert.strictEqual(result.stderr, `flex-worker: the database "${database}" does not exist (3D000)\n`)
+        }
+        const role = yield* promise(() =>
+          Cli.run(["report"], {
+            FLEX_WORKER_DATABASE_URL: at((url) => {
+              url.username = "flex_no_such_role"
+            })
+          })
+        )
+        assert.strictEqual(role.code, 2, role.stderr)
+        assert.match(
+          role.stderr,
+          /^flex-worker: the database refused the connection: .*flex_no_such_role.* \(28(000|P01)\)\n$/
+        )
+        assert.notInclude(role.stderr, "PGSECRET42")
+      })
+    )
+
     it.scopedLive("report and show read a PostgreSQL store from FLEX_WORKER_DATABASE_URL", () =>
       Effect.gen(function* () {
         const db = yield* Pg.freshDatabase
