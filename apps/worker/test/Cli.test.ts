@@ -147,25 +147,22 @@ describe("flex-worker CLI", () => {
 
   it.scopedLive("a second process on the same store is refused with a clear message", () =>
     Effect.gen(function* () {
-      // Slow enough that the first worker is still running when the second starts.
-      const sandbox = yield* Sandbox.start({ seed: 22, faults: { default: { latency: { min_ms: 300, max_ms: 300 } } } })
-      const intents = yield* sandbox.createIntents(
-        Array.from({ length: 8 }, () => ({ status: "requires_capture" as const }))
-      )
+      // The first worker's cancel hangs, so it provably holds the store (the lock is taken before any
+      // call) until this test stops it, however slowly the second one starts on a busy machine.
+      const sandbox = yield* Sandbox.start({ seed: 22, faults: { cancel: { hang_rate: 1 } } })
+      const intents = yield* sandbox.createIntents([{ status: "requires_capture" as const }])
       const store = Path.join(dir(), "w.sqlite")
-      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
-      const first = Cli.start(
-        ["cancel", ...intents.map((i) => i.payment_intent_id), "--store", store, "--rate", "4", "--concurrency", "1"],
-        env
-      )
-      // Wait until the first process has made a call, so it holds the store.
-      for (let i = 0; i < 200 && (yield* sandbox.calls).length === 0; i++) yield* Effect.sleep("50 millis")
+      const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, FLEX_TIMEOUT: "120", ...fast }
+      const first = Cli.start(["cancel", intents[0]!.payment_intent_id, "--store", store], env)
+      for (let i = 0; i < 600 && (yield* sandbox.calls).length === 0; i++) yield* Effect.sleep("50 millis")
+      assert.strictEqual((yield* sandbox.calls).length, 1, "the first worker is in its call")
       const second = yield* promise(() => Cli.run(["cancel", intents[0]!.payment_intent_id, "--store", store], env))
-      assert.strictEqual(second.code, 2)
+      assert.strictEqual(second.code, 2, second.stderr)
       assert.include(second.stderr, "Another flex-worker is already using the store")
       assert.notInclude(second.stderr, "    at ")
+      first.child.kill("SIGTERM")
       const done = yield* promise(() => first.done)
-      assert.strictEqual(done.code, 0, done.stderr)
+      assert.strictEqual(done.code, 143, done.stderr)
     })
   )
 

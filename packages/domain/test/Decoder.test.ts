@@ -59,6 +59,8 @@ const decoders = (schema: Schema.Schema<any, any>) => {
   return found
 }
 
+const tooDeep = "too deeply nested to show"
+
 /** Both decoders, and the fast path alone, on one input. */
 const agree = (schema: Schema.Schema<any, any>, input: unknown): "accepted" | "rejected" => {
   const [fast, decoder] = decoders(schema)
@@ -74,7 +76,12 @@ const agree = (schema: Schema.Schema<any, any>, input: unknown): "accepted" | "r
   assert.isTrue(shortcut === Internal.Reject || shortcut === Internal.Bail, "the fast path accepts what Effect rejects")
   assert.isTrue(Either.isLeft(ours), "Decoder accepts what Effect rejects")
   if (Either.isLeft(ours)) {
-    assert.deepStrictEqual(DecodeFailure.fromParseError(ours.left), DecodeFailure.fromParseError(effect.left))
+    const a = DecodeFailure.fromParseError(ours.left)
+    const b = DecodeFailure.fromParseError(effect.left)
+    // Describing an issue thousands of levels deep may overflow the stack, and where it does depends on
+    // the stack left and the JIT's frame sizes: then only the path is described, and only it compares.
+    if (a.message.includes(tooDeep) || b.message.includes(tooDeep)) assert.strictEqual(a.path, b.path)
+    else assert.deepStrictEqual(a, b)
   }
   return "rejected"
 }

@@ -28,9 +28,15 @@ const unauthorized = new FlexError.AuthenticationError({ method: "POST", path, s
 /** A Flex client that answers from a script and records what it was asked. */
 const scripted = (answers: Array<Answer>) => {
   const seen: Array<{ readonly method: string; readonly idempotencyKey?: string | undefined }> = []
+  let called!: () => void
+  /** Resolves at the first call. */
+  const first = new Promise<void>((resolve) => {
+    called = resolve
+  })
   const answer = (method: string, idempotencyKey?: string) =>
     Effect.suspend(() => {
       seen.push({ method, idempotencyKey })
+      called()
       const next = answers.shift()
       if (next === undefined) return Effect.die("the script ran out")
       if (next._tag === "fail") return Effect.fail(next.error)
@@ -44,7 +50,7 @@ const scripted = (answers: Array<Answer>) => {
       listAll: () => Effect.die("not used")
     }
   } as unknown as FlexClient.Service
-  return { seen, layer: Layer.succeed(FlexClient.FlexClient, service) }
+  return { seen, first, layer: Layer.succeed(FlexClient.FlexClient, service) }
 }
 
 const settings = Layer.succeed(Settings.FlowSettings, {
@@ -77,13 +83,20 @@ describe("CancelWorkflow interprets the machine (memory engine, TestClock)", () 
         Effect.provide(context),
         Effect.fork
       )
-      // The backoff is a sleep on the clock: nothing more happens until it has passed.
-      yield* TestClock.adjust(Duration.millis(10))
+      // The backoff is a sleep on the clock: after the first call, nothing more happens until it passed.
+      yield* Effect.promise(() => client.first)
+      yield* TestClock.adjust(Duration.millis(500))
+      yield* Effect.sleep(Duration.millis(0)).pipe(Effect.repeatN(20))
       assert.deepStrictEqual(
         client.seen.map((s) => s.method),
-        ["cancel"]
+        ["cancel"],
+        "no read before the backoff (at least 750 ms) has passed"
       )
-      yield* TestClock.adjust(Duration.seconds(2))
+      // Then time moves on until the execution is done (it never needs more than a few seconds of it).
+      for (let i = 0; i < 60 && Option.isNone(yield* Fiber.poll(fiber)); i++) {
+        yield* TestClock.adjust(Duration.seconds(1))
+        yield* Effect.sleep(Duration.millis(0)).pipe(Effect.repeatN(5))
+      }
       const outcome = yield* Fiber.join(fiber)
       assert.strictEqual(outcome._tag, "Canceled")
       assert.deepStrictEqual(
