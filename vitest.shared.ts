@@ -23,6 +23,8 @@ const config: ViteUserConfig = {
   },
   resolve: {
     alias: [
+      // Export subpaths that are not a module's own name (see the package's `exports`).
+      { find: /^@flex\/http\/promise$/, replacement: path.join(root, "packages/http/src/PromiseClient.ts") },
       ...workspace("@flex/domain", "packages/domain"),
       ...workspace("@flex/http", "packages/http"),
       ...workspace("@flex/sandbox", "packages/sandbox")
