@@ -331,7 +331,11 @@ const outOfAttempts = (state: State): readonly [State, Command] => {
   if (state.before?.status === "processing") {
     return finish(
       state,
-      gaveUp(state, `still processing after ${state.attempts} attempts; ${retryAdvice}`, "processing")
+      gaveUp(
+        state,
+        `still processing after ${state.attempts} attempt${state.attempts === 1 ? "" : "s"}; ${retryAdvice}`,
+        "processing"
+      )
     )
   }
   return finish(state, gaveUp(state, state.lastError))
