@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Http from "node:http"
-import { createRequire } from "node:module"
+import { sandboxBinPath } from "./bins.js"
 
 export interface SandboxBenchOptions {
   /** Measured time per phase. Default 5 s. */
@@ -37,7 +37,7 @@ const key = "fsk_test_bench"
 
 const startSandbox = (): Promise<{ readonly child: ChildProcess; readonly url: URL }> =>
   new Promise((resolve, reject) => {
-    const bin = createRequire(import.meta.url).resolve("@flex/sandbox/bin")
+    const bin = sandboxBinPath()
     const child = spawn(process.execPath, [bin, "--port", "0", "--seed", "1", "--intents", "200"], {
       stdio: ["ignore", "pipe", "inherit"]
     })

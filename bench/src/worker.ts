@@ -10,12 +10,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import * as Net from "node:net"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
+import { sandboxBinPath } from "./bins.js"
 import { spawnListening, stop } from "./child.js"
 import { type Usage, watch } from "./proc.js"
 
@@ -31,7 +31,7 @@ export const workerNodeFlags: ReadonlyArray<string> = (() => {
   const shebang = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)
   return shebang === null ? [] : shebang[1]!.trim().split(/\s+/)
 })()
-const sandboxBin = createRequire(import.meta.url).resolve("@flex/sandbox/bin")
+const sandboxBin = sandboxBinPath()
 const apiKey = "fsk_test_bench"
 const apiToken = "bench-token-0123456789abcdef"
 
