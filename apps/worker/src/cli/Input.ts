@@ -105,8 +105,8 @@ const columnName = /^[\p{L}_][\p{L}\p{N}_ .-]*$/u
 /**
  * The columns of a first line that is a header without a `payment_intent_id` column (`id,reason`,
  * `payment_intent_id;reason`), and the separator it uses; `undefined` for a line that is not a header.
- * It takes a separator and no ID: a single word is as likely a bad first line of a file of plain IDs,
- * which is reported as such while the rest goes on.
+ * It takes a separator, two or more named columns and no ID: a single word (or `|A`) is as likely a
+ * bad first line of a file of plain IDs, which is reported as such while the rest goes on.
  */
 const foreignHeader = (text: string): { readonly columns: Array<string>; readonly separator: string } | undefined => {
   const separator = [",", ";", "\t", "|"].find((s) => text.includes(s))
@@ -114,8 +114,8 @@ const foreignHeader = (text: string): { readonly columns: Array<string>; readonl
   const columns = (separator === "," ? splitCsv(text) : text.split(separator)).map((c) =>
     c.trim().replace(/^"|"$/g, "")
   )
-  const names = columns.filter((c) => c !== "")
-  if (names.length === 0 || !names.every((c) => columnName.test(c) && !CancelRequest.isValidIntentId(c)))
+  // Two columns at least, every one named: `|A` or `x,` is a bad line, not a header.
+  if (columns.length < 2 || !columns.every((c) => columnName.test(c) && !CancelRequest.isValidIntentId(c)))
     return undefined
   return { columns, separator }
 }
