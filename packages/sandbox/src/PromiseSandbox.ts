@@ -34,6 +34,7 @@ import * as Scope from "effect/Scope"
 import type * as Call from "./Call.js"
 import type * as FaultProfile from "./FaultProfile.js"
 import * as Sandbox from "./Sandbox.js"
+import type * as Webhook from "./Webhook.js"
 
 /**
  * A running sandbox, with async admin functions.
@@ -66,8 +67,29 @@ export interface RunningSandbox {
   readonly released: (id: string) => Promise<number | undefined>
   /** Every cancel's release, in order. */
   readonly releases: () => Promise<ReadonlyArray<Sandbox.Release>>
+  /** From now on requests are received and logged but answered only on {@link release}. */
+  readonly hold: () => Promise<void>
+  /** Answers every held request and stops holding. */
+  readonly release: () => Promise<void>
+  /** How many requests are held now. */
+  readonly held: () => Promise<number>
   /** Back to the start: seeded intents, initial faults and fault sequence, empty call log, no keys. */
   readonly reset: () => Promise<void>
+  /**
+   * The admin transition to `succeeded`, in wire form; emits `payment_intent.succeeded`, then
+   * `invoice.payment_succeeded`. Rejects with a `SandboxError` for an unknown ID or a terminal status.
+   */
+  readonly succeedIntent: (id: string) => Promise<PaymentIntent.Json>
+  /** Registers a webhook endpoint; `events` omitted, empty or `["*"]`: every event. */
+  readonly registerWebhook: (input: Webhook.EndpointInput) => Promise<Webhook.Endpoint>
+  /** The registered endpoints, in registration order. */
+  readonly webhooks: () => Promise<ReadonlyArray<Webhook.Endpoint>>
+  /** Every event emitted, in order, as delivered. */
+  readonly events: () => Promise<ReadonlyArray<Webhook.Event>>
+  /** Every delivery attempt, in the order they ended. */
+  readonly deliveries: () => Promise<ReadonlyArray<Webhook.Delivery>>
+  /** Sends an event again, same `event_id`, to every endpoint now subscribed; resolves with their IDs. */
+  readonly redeliver: (eventId: string) => Promise<ReadonlyArray<string>>
   /** Stops listening and drops hanging connections. Calling it again does nothing. */
   readonly close: () => Promise<void>
   /** The Effect handle of the same sandbox, for code that mixes both. */
@@ -115,7 +137,16 @@ export const startSandbox = async (options: Sandbox.SandboxOptions = {}): Promis
     setFaults: (profile) => run(handle.setFaults(profile)),
     released: (id) => run(Effect.map(handle.released(id), Option.getOrUndefined)),
     releases: () => run(handle.releases),
+    hold: () => run(handle.hold),
+    release: () => run(handle.release),
+    held: () => run(handle.held),
     reset: () => run(handle.reset),
+    succeedIntent: (id) => run(Effect.map(handle.succeedIntent(id), encodeIntent)),
+    registerWebhook: (input) => run(handle.registerWebhook(input)),
+    webhooks: () => run(handle.webhooks),
+    events: () => run(handle.events),
+    deliveries: () => run(handle.deliveries),
+    redeliver: (eventId) => run(handle.redeliver(eventId)),
     close: () => {
       closing ??= Effect.runPromise(Scope.close(scope, Exit.void))
       return closing

@@ -4,7 +4,7 @@ import * as Net from "node:net"
 import { promisify } from "node:util"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { ErrorBody, PaymentIntent, PaymentIntentStatus } from "@flex/domain"
-import { Effect, Exit, Option, Schema, Scope } from "effect"
+import { Effect, Exit, Fiber, Option, Schema, Scope } from "effect"
 import * as Call from "../src/Call.js"
 import * as FaultProfile from "../src/FaultProfile.js"
 import * as Sandbox from "../src/Sandbox.js"
@@ -601,6 +601,40 @@ describe("Sandbox", () => {
       })
     )
 
+    it.effect("holds requests unanswered until released, then answers them in arrival order", () =>
+      Effect.gen(function* () {
+        const sandbox = yield* Sandbox.Sandbox
+        yield* sandbox.reset
+        const created = yield* sandbox.createIntents([{ status: "requires_capture" }, { status: "requires_capture" }])
+        const held = yield* request(`${sandbox.url}/_sandbox/hold`, { method: "POST", key: sandbox.apiKey })
+        assert.deepStrictEqual(JSON.parse(held.body), { holding: true, held: 0 })
+        const answers = yield* Effect.forkAll(
+          ids(created).map((id) =>
+            request(`${sandbox.url}/v1/payment_intents/${id}/cancel`, { method: "POST", key: sandbox.apiKey })
+          )
+        )
+        // Real time (the test clock would never move): the requests are on their way over the socket.
+        while ((yield* sandbox.held) < 2) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+        // Received and logged, not answered, and the intents untouched.
+        assert.deepStrictEqual(
+          (yield* sandbox.calls).map((call) => call.status),
+          [null, null]
+        )
+        for (const id of ids(created)) {
+          assert.strictEqual(Option.getOrThrow(yield* sandbox.intent(id)).status, "requires_capture")
+        }
+        const released = yield* request(`${sandbox.url}/_sandbox/release`, { method: "POST", key: sandbox.apiKey })
+        assert.deepStrictEqual(JSON.parse(released.body), { holding: false, released: 2 })
+        const statuses = (yield* Fiber.join(answers)).map((res) => res.status)
+        assert.deepStrictEqual(statuses, [200, 200])
+        assert.strictEqual(yield* sandbox.held, 0)
+        // No longer holding: the next request is answered at once.
+        const after = yield* request(`${sandbox.url}/v1/payment_intents/${ids(created)[0]}`, { key: sandbox.apiKey })
+        assert.strictEqual(after.status, 200)
+        yield* sandbox.reset
+      })
+    )
+
     it.effect("requires the key on the admin API and answers 404 to unknown admin paths", () =>
       Effect.gen(function* () {
         const sandbox = yield* Sandbox.Sandbox
@@ -609,7 +643,9 @@ describe("Sandbox", () => {
           ["POST", "/_sandbox/payment_intents"],
           ["GET", "/_sandbox/faults"],
           ["PUT", "/_sandbox/faults"],
-          ["POST", "/_sandbox/reset"]
+          ["POST", "/_sandbox/reset"],
+          ["POST", "/_sandbox/hold"],
+          ["POST", "/_sandbox/release"]
         ] as const) {
           const res = yield* request(`${sandbox.url}${path}`, { method, body: {} })
           assert.strictEqual(res.status, 401, `${method} ${path}`)

@@ -56,7 +56,12 @@ export class Gate extends Context.Tag("@flex/worker/Gate")<Gate, Service>() {}
  */
 export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(function* () {
   let draining = false
-  const stop = () => {
+  // Said in the same synchronous step that closes the gate: once an operator (or a test) reads the
+  // line, no call can leave any more, whatever the load.
+  const stop = (signal: NodeJS.Signals) => {
+    if (!draining) {
+      process.stderr.write(`flex-worker: ${signal}: stopping; no new calls go to Flex, waiting for those on the wire\n`)
+    }
     draining = true
   }
   yield* Effect.acquireRelease(
@@ -121,7 +126,16 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
       // timeout could not stop it and a hanging call would hold the exit until its own timeout.
       Effect.interruptible,
       Effect.timeoutOption(deadline),
-      Effect.asVoid
+      Effect.flatMap((drained) =>
+        drained._tag === "Some"
+          ? Effect.void
+          : Effect.sync(() => {
+              const left = active - held
+              process.stderr.write(
+                `flex-worker: ${left} call${left === 1 ? "" : "s"} still unanswered after ${Duration.format(deadline)}: left behind; their requests stay pending and read first on the next start\n`
+              )
+            })
+      )
     )
   return {
     gate,
