@@ -33,6 +33,8 @@ export interface Options {
   readonly runnerAddress?: RunnerAddress.RunnerAddress | undefined
   /** Cluster mode only: how long a dead runner's shards stay locked (default 35 s). */
   readonly shardLockExpiration?: Duration.DurationInput | undefined
+  /** SQLite only: which engine (by default from FLEX_WORKER_ENGINE, else the embedded one). */
+  readonly engine?: Sqlite.Engine | undefined
   /** API calls per second across every in-flight request. */
   readonly rate: number
   /** The Flex client's settings; by default from FLEX_API_KEY, FLEX_BASE_URL, FLEX_TIMEOUT, FLEX_MAX_RETRIES. */
@@ -49,7 +51,6 @@ const defaultRunnerAddress = Either.getOrThrow(Postgres.parseRunnerAddress(Postg
 
 export type Provided =
   | WorkflowEngine
-  | Sharding.Sharding
   | SqlClient.SqlClient
   | Store.Store
   | ApiRateLimiter
@@ -69,24 +70,38 @@ export type LayerError =
  */
 const untraced = Layer.setTracerEnabled(false)
 
+/** The worker on any store: the embedded engine (or the cluster one) on SQLite, a cluster runner on PostgreSQL. */
 export const layer = (options: Options): Layer.Layer<Provided, LayerError> =>
-  layerTraced(options).pipe(Layer.provide(untraced))
+  Location.location(options.store)._tag === "Sqlite"
+    ? layerSqlite(options).pipe(Layer.provide(untraced))
+    : layerCluster(options)
 
-const layerTraced = (options: Options): Layer.Layer<Provided, LayerError> => {
+/** The worker as a cluster runner on PostgreSQL, with the runner's `Sharding` (for singletons). */
+export const layerCluster = (options: Options): Layer.Layer<Provided | Sharding.Sharding, LayerError> =>
+  layerPostgres(options).pipe(Layer.provide(untraced))
+
+const layerSqlite = (options: Options): Layer.Layer<Provided, LayerError> => {
   const where = Location.location(options.store)
+  if (where._tag !== "Sqlite") return layerPostgres(options)
   // The settings are provided where the workflow is registered: its handler runs in the engine's fibers.
-  const address = options.runnerAddress ?? defaultRunnerAddress
-  const runnerName = where._tag === "Sqlite" ? "embedded" : `${address.host}:${address.port}`
   const workflow = CancelWorkflow.layer.pipe(
     Layer.provide(options.settings ?? Settings.layer),
-    Layer.provide(Layer.succeed(CancelWorkflow.RunnerName, runnerName))
+    Layer.provide(Layer.succeed(CancelWorkflow.RunnerName, "embedded"))
   )
-  if (where._tag === "Sqlite") {
-    return workflow.pipe(
-      Layer.provideMerge(Layer.mergeAll(Store.layer, Client.flexLayer(options))),
-      Layer.provideMerge(Sqlite.sqlite(where.path))
-    )
-  }
+  return workflow.pipe(
+    Layer.provideMerge(Layer.mergeAll(Store.layer, Client.flexLayer(options))),
+    Layer.provideMerge(Sqlite.sqlite(where.path, options.engine))
+  )
+}
+
+const layerPostgres = (options: Options): Layer.Layer<Provided | Sharding.Sharding, LayerError> => {
+  const where = Location.location(options.store)
+  if (where._tag !== "Postgres") return Layer.die(`not a PostgreSQL store: ${options.store}`)
+  const address = options.runnerAddress ?? defaultRunnerAddress
+  const workflow = CancelWorkflow.layer.pipe(
+    Layer.provide(options.settings ?? Settings.layer),
+    Layer.provide(Layer.succeed(CancelWorkflow.RunnerName, `${address.host}:${address.port}`))
+  )
   return workflow.pipe(
     Layer.provideMerge(
       Layer.merge(

@@ -1,19 +1,30 @@
 /**
- * The engine layers. The workflow code is the same on every engine; only this layer differs.
+ * The engine on a SQLite store. The workflow code is the same on every engine; only this layer differs.
  *
- * Embedded (the default): `ClusterWorkflowEngine` on a `SingleRunner` with SQL runner storage, on one
- * SQLite file, guarded by {@link StoreLock} so no second process ever opens it as a runner.
+ * Two engines run on the file, both guarded by {@link StoreLock} (one process per store):
+ * - `embedded` (the default): {@link Embedded}, `WorkflowEngine` written directly on the store's SQL
+ *   client, a few statements per execution.
+ * - `cluster`: `ClusterWorkflowEngine` on a `SingleRunner` with SQL runner storage, what every store
+ *   was run with before; selectable with `FLEX_WORKER_ENGINE=cluster` (the benchmark's reference row).
+ *
+ * A store holding executions the other engine left unfinished is run on that engine until they are
+ * done ({@link choose}): neither engine can replay the other's steps.
  */
 
 import * as Path from "node:path"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Location from "../store/Location.js"
 import * as StoreLock from "../store/StoreLock.js"
+import * as Embedded from "./Embedded.js"
 
 export const defaultStore = "./.flex-worker/worker.sqlite"
 
@@ -44,7 +55,54 @@ const shardsPerGroup = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   )
 )
 
-export const sqlite = (store: string) => {
+export type Engine = "embedded" | "cluster"
+
+export const defaultEngine: Engine = "embedded"
+
+/** `FLEX_WORKER_ENGINE`: which engine runs a SQLite store. */
+export const engineConfig: Config.Config<Engine> = Config.literal("embedded", "cluster")("FLEX_WORKER_ENGINE").pipe(
+  Config.withDefault(defaultEngine)
+)
+
+const tableExists = (sql: SqlClient.SqlClient, name: string) =>
+  Effect.map(sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ${name}`, (rows) => rows.length > 0)
+
+/**
+ * Whether the cluster engine left work in the store: an entity message (a workflow's run, an activity,
+ * a durable clock's wake-up) it has not processed. A finished execution's messages are all processed.
+ */
+export const clusterUnfinished = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  if (!(yield* tableExists(sql, "cluster_messages"))) return false
+  const rows = yield* sql`SELECT 1 FROM cluster_messages WHERE processed = FALSE AND kind = 0 LIMIT 1`
+  return rows.length > 0
+})
+
+/** Whether the embedded engine left executions in the store that are not complete. */
+export const embeddedUnfinished = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  if (!(yield* tableExists(sql, "flex_engine_executions"))) return false
+  const rows = yield* sql`SELECT 1 FROM flex_engine_executions WHERE status <> 'complete' LIMIT 1`
+  return rows.length > 0
+})
+
+/**
+ * The engine for this run: the one asked for, unless the other one has unfinished executions in the
+ * store. Those are finished on the engine that started them (neither can replay the other's steps),
+ * and the next run on the store, with nothing of theirs left, uses the one asked for.
+ */
+export const choose = (requested: Engine) =>
+  Effect.gen(function* () {
+    const other: Engine = requested === "embedded" ? "cluster" : "embedded"
+    const unfinished = yield* (other === "cluster" ? clusterUnfinished : embeddedUnfinished)
+    if (!unfinished) return requested
+    yield* Effect.logInfo(
+      `the store holds executions the ${other} engine started and has not finished: this run finishes them on it`
+    )
+    return other
+  })
+
+export const sqlite = (store: string, requested?: Engine) => {
   const lock = Layer.scopedDiscard(
     Effect.zipRight(
       Effect.mapError(
@@ -60,7 +118,7 @@ export const sqlite = (store: string) => {
   const client = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(sql`PRAGMA synchronous = NORMAL`))
   ).pipe(Layer.provideMerge(StoreLock.client(store)))
-  const engine = Layer.unwrapEffect(
+  const cluster = Layer.unwrapEffect(
     Effect.map(shardsPerGroup, (shards) =>
       ClusterWorkflowEngine.layer.pipe(
         Layer.provideMerge(
@@ -90,6 +148,12 @@ export const sqlite = (store: string) => {
       )
     )
   )
+  const engine: Layer.Layer<WorkflowEngine, SqlError | ConfigError.ConfigError, SqlClient.SqlClient> =
+    Layer.unwrapEffect(
+      Effect.flatMap(requested === undefined ? engineConfig : Effect.succeed(requested), (engine) =>
+        Effect.map(choose(engine), (chosen) => (chosen === "embedded" ? Embedded.layer : cluster))
+      )
+    )
   // The lock is taken before the database is opened, and released after it is closed.
   return engine.pipe(Layer.provideMerge(client), Layer.provideMerge(lock))
 }

@@ -66,15 +66,18 @@ export const sweep = Effect.gen(function* () {
   }
 })
 
-const sweeper = Singleton.make(
-  "flex-worker/pending-sweeper",
-  sweep.pipe(
-    Effect.tap((n) => (n > 0 ? Effect.logDebug(`sweeper started ${n} pending requests`) : Effect.void)),
-    Effect.catchAllCause((cause) => Effect.logWarning("the pending sweeper failed; it runs again shortly", cause)),
-    Effect.repeat(Schedule.spaced("10 seconds")),
-    Effect.asVoid
-  )
+const sweepLoop = sweep.pipe(
+  Effect.tap((n) => (n > 0 ? Effect.logDebug(`sweeper started ${n} pending requests`) : Effect.void)),
+  Effect.catchAllCause((cause) => Effect.logWarning("the pending sweeper failed; it runs again shortly", cause)),
+  Effect.repeat(Schedule.spaced("10 seconds")),
+  Effect.asVoid
 )
+
+/** One sweeper across the cluster's runners. */
+const sweeper = Singleton.make("flex-worker/pending-sweeper", sweepLoop)
+
+/** On SQLite one process owns the store: its sweeper needs no singleton (nor the cluster's sharding). */
+const localSweeper = Layer.scopedDiscard(Effect.forkScoped(sweepLoop))
 
 /**
  * `/healthz` answers 503 with the watchdog's reason once it has found a stall (the runner is stopping);
@@ -108,7 +111,6 @@ const watchdog = (options: Options) =>
     : Layer.empty
 
 export const layer = (options: Options) => {
-  const worker = Worker.layer(options)
   const announce = Layer.effectDiscard(
     Effect.gen(function* () {
       yield* Metrics.initialize
@@ -121,8 +123,14 @@ export const layer = (options: Options) => {
   const web = Layer.mergeAll(HttpServer.serve(withStallHealth(HttpApi.app(options.token))), announce).pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { host: options.host, port: options.port }))
   )
+  if (Location.location(options.store)._tag === "Sqlite") {
+    return Layer.mergeAll(web, localSweeper).pipe(
+      Layer.provide(Worker.layer(options)),
+      Layer.provide(ClusterWatchdog.layer)
+    )
+  }
   return Layer.mergeAll(web, sweeper, watchdog(options)).pipe(
-    Layer.provide(worker),
+    Layer.provide(Worker.layerCluster(options)),
     Layer.provide(ClusterWatchdog.layer)
   )
 }

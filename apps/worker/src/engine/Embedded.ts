@@ -1,0 +1,458 @@
+/**
+ * The embedded engine: `@effect/workflow`'s `WorkflowEngine` written directly on the store's SQL
+ * client, for one process that owns its SQLite file ({@link StoreLock}).
+ *
+ * The cluster engine delivers every step as a persisted entity message with a persisted reply, polled
+ * from storage and routed to an entity: about 30 statements in 6 transactions per cancellation. A
+ * single process needs none of that routing. Here an execution is a row, each finished step (an
+ * activity's result, a deferred's value) is a row, each durable clock is a row with its wake-up time;
+ * a new execution reads nothing, and a step costs one insert (`internal/journal`).
+ *
+ * What it keeps of the cluster engine's promises:
+ * - **Resume at start**: registering a workflow resumes every execution of it that was running or
+ *   suspended; each replays its stored steps and runs on from the first step without a result.
+ * - **Activities at least once**: a result is stored after the activity ends, so one in flight when the
+ *   process died runs again, under the same attempt (and so the same `Activity.idempotencyKey`).
+ * - **Durable clocks**: a clock's wake-up time is stored the first time it is set; a replay finds it and
+ *   waits out what is left, never a fresh duration, and a clock that fired is never set again.
+ * - **Interrupt**: a running execution is interrupted at once (its activities with it); a suspended one
+ *   replays without starting any new activity and ends interrupted. No new step starts after it.
+ * - **SuspendOnFailure**: a failed execution is parked (not resumed at start) until `resume`.
+ * - **Finished executions**: a second `execute` returns the stored result and runs nothing; a finished
+ *   execution's step rows are deleted.
+ * - **Child workflows**: a child's completion resumes its parent.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Workflow from "@effect/workflow/Workflow"
+import { makeUnsafe, WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as FiberMap from "effect/FiberMap"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Journal from "./internal/journal.js"
+
+type Execute = (payload: object, executionId: string) => Effect.Effect<unknown, unknown, WorkflowInstance | WorkflowEngine>
+
+interface Registered {
+  readonly workflow: Workflow.Any
+  readonly execute: Execute
+  readonly scope: Scope.Scope
+  readonly encodePayload: (payload: object) => string
+  readonly decodePayload: (text: string) => object
+  readonly encodeResult: (exit: Exit.Exit<unknown, unknown>) => string
+  readonly decodeResult: (text: string) => Exit.Exit<unknown, unknown>
+}
+
+/** An execution this process is running, or has suspended. */
+interface Execution {
+  readonly executionId: string
+  readonly registered: Registered
+  readonly payload: object
+  readonly parent: string | undefined
+  /** The stored step results (encoded exits), as in `flex_engine_results`. */
+  readonly results: Map<string, unknown>
+  hasClocks: boolean
+  interrupted: boolean
+  instance: WorkflowInstance["Type"]
+  fiber: Fiber.RuntimeFiber<Workflow.Result<unknown, unknown>> | undefined
+  /** The fiber running the workflow body, for interrupting it (and not the bookkeeping around it). */
+  body: Fiber.RuntimeFiber<unknown, unknown> | undefined
+  running: boolean
+  /** Something it may wait for happened while it ran: run it again if it suspends. */
+  wake: boolean
+  /** Set until the execution's row is known and its fiber started. */
+  ready: Effect.Latch
+  status: Journal.Status
+}
+
+const activityKey = (name: string, attempt: number) => `a:${name}/${attempt}`
+const deferredKey = (name: string) => `d:${name}`
+
+/** Steps store their exits with the values already encoded by the step's own schema. */
+const ExitUnknown = Schema.Exit({ success: Schema.Unknown, failure: Schema.Unknown, defect: Schema.Defect })
+const encodeExitUnknown = Schema.encodeSync(ExitUnknown)
+const decodeExitUnknown = Schema.decodeUnknownSync(ExitUnknown)
+
+// The common case, a success, without going through the schema.
+const encodeStep = (exit: Exit.Exit<unknown, unknown>): unknown =>
+  Exit.isSuccess(exit) ? { _tag: "Success", value: exit.value } : encodeExitUnknown(exit)
+const decodeStep = (encoded: unknown): Exit.Exit<unknown, unknown> =>
+  (encoded as { _tag?: unknown })._tag === "Success"
+    ? Exit.succeed((encoded as { value: unknown }).value)
+    : decodeExitUnknown(encoded)
+
+const register = (workflow: Workflow.Any, execute: Execute, scope: Scope.Scope): Registered => {
+  const payloadSchema = workflow.payloadSchema as unknown as Schema.Schema<object, unknown>
+  const exitSchema = Schema.parseJson(
+    Schema.Exit({
+      success: workflow.successSchema as Schema.Schema<unknown, unknown>,
+      failure: workflow.errorSchema as Schema.Schema<unknown, unknown>,
+      defect: Schema.Defect
+    })
+  )
+  const encodePayload = Schema.encodeSync(payloadSchema)
+  const decodePayload = Schema.decodeUnknownSync(payloadSchema)
+  return {
+    workflow,
+    execute,
+    scope,
+    encodePayload: (payload) => JSON.stringify(encodePayload(payload)),
+    decodePayload: (text) => decodePayload(JSON.parse(text)),
+    encodeResult: Schema.encodeSync(exitSchema),
+    decodeResult: Schema.decodeSync(exitSchema)
+  }
+}
+
+export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.SqlClient | Scope.Scope> = Effect.gen(
+  function* () {
+    const sql = yield* SqlClient.SqlClient
+    const journal = yield* Journal.make(sql)
+    const clocks = yield* FiberMap.make<string>()
+    const workflows = new Map<string, Registered>()
+    const executions = new Map<string, Execution>()
+
+    const now = Clock.currentTimeMillis
+
+    const newExecution = (
+      registered: Registered,
+      executionId: string,
+      payload: object,
+      parent: string | undefined,
+      status: Journal.Status
+    ): Execution => ({
+      executionId,
+      registered,
+      payload,
+      parent,
+      results: new Map(),
+      hasClocks: false,
+      interrupted: false,
+      instance: WorkflowInstance.initial(registered.workflow, executionId),
+      fiber: undefined,
+      body: undefined,
+      running: false,
+      wake: false,
+      ready: Effect.unsafeMakeLatch(false),
+      status
+    })
+
+    /** What a run's result leaves in storage, before the run's fiber ends (so its joiners see it stored). */
+    const settle = (state: Execution, result: Workflow.Result<unknown, unknown>): Effect.Effect<void, SqlError> =>
+      Effect.gen(function* () {
+        state.running = false
+        state.body = undefined
+        if (result._tag === "Complete") {
+          const text = state.registered.encodeResult(result.exit)
+          yield* journal.complete(state.executionId, text, yield* now, {
+            results: state.results.size > 0,
+            clocks: state.hasClocks
+          })
+          state.status = "complete"
+          executions.delete(state.executionId)
+          if (state.hasClocks) {
+            for (const key of [...clocksOf(state.executionId)]) yield* FiberMap.remove(clocks, key)
+          }
+          if (state.parent !== undefined) yield* Effect.forkIn(resume(state.parent), state.registered.scope)
+          return
+        }
+        if (state.wake) {
+          state.wake = false
+          return yield* start(state)
+        }
+        const parks =
+          Context.get(state.registered.workflow.annotations, Workflow.SuspendOnFailure) &&
+          state.instance.cause !== undefined
+        const status = parks ? "parked" : "suspended"
+        if (state.status !== status) {
+          yield* journal.setStatus(state.executionId, status, yield* now)
+          state.status = status
+        }
+        // A parked execution waits for `resume`; it is read back from storage then.
+        if (parks) executions.delete(state.executionId)
+      })
+
+    const clockKeys = new Map<string, Set<string>>()
+    const clocksOf = (executionId: string) => clockKeys.get(executionId) ?? new Set<string>()
+
+    /** Runs (or runs again) an execution from its first step, replaying the stored ones. */
+    const start = (state: Execution): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const instance = WorkflowInstance.initial(state.registered.workflow, state.executionId)
+        instance.interrupted = state.interrupted
+        state.instance = instance
+        state.running = true
+        state.wake = false
+        const body = Effect.withFiberRuntime<unknown, unknown, WorkflowInstance | WorkflowEngine>((fiber) => {
+          state.body = fiber
+          return state.registered.execute(state.payload, state.executionId)
+        })
+        return body.pipe(
+          Effect.onExit(() => {
+            // Interrupted while it suspended: it ends interrupted instead.
+            if (!instance.interrupted) return Effect.void
+            instance.suspended = false
+            return Effect.withFiberRuntime<void>((fiber) => Effect.interruptible(Fiber.interrupt(fiber)))
+          }),
+          Workflow.intoResult,
+          Effect.provideService(WorkflowInstance, instance),
+          Effect.provideService(WorkflowEngine, engine),
+          Effect.tap((result) => Effect.orDie(settle(state, result))),
+          Effect.forkIn(state.registered.scope),
+          Effect.map((fiber) => {
+            state.fiber = fiber
+          })
+        )
+      })
+
+    /** The execution as this process holds it, read back from storage if need be (undefined: finished or unknown). */
+    const load = (executionId: string): Effect.Effect<Execution | undefined, SqlError> =>
+      Effect.gen(function* () {
+        const held = executions.get(executionId)
+        if (held !== undefined) {
+          yield* held.ready.await
+          return executions.get(executionId)
+        }
+        const row = yield* journal.find(executionId)
+        if (row === undefined || row.status === "complete") return undefined
+        const registered = workflows.get(row.workflow)
+        if (registered === undefined) return undefined
+        const again = executions.get(executionId)
+        if (again !== undefined) {
+          yield* again.ready.await
+          return again
+        }
+        const state = newExecution(
+          registered,
+          executionId,
+          registered.decodePayload(row.payload),
+          row.parent ?? undefined,
+          row.status
+        )
+        state.interrupted = row.interrupted === 1
+        executions.set(executionId, state)
+        for (const { exit, key } of yield* journal.results(executionId)) state.results.set(key, JSON.parse(exit))
+        state.hasClocks = true
+        yield* state.ready.open
+        return state
+      })
+
+    const resume = (executionId: string): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const state = yield* load(executionId)
+        if (state === undefined) return
+        if (state.running) {
+          state.wake = true
+          return
+        }
+        if (state.status === "parked") {
+          yield* journal.setStatus(executionId, "running", yield* now)
+          state.status = "running"
+        }
+        yield* start(state)
+      }).pipe(Effect.orDie)
+
+    const engine: WorkflowEngine["Type"] = makeUnsafe({
+      register: (workflow, execute) =>
+        Effect.gen(function* () {
+          const registered = register(workflow, execute, yield* Effect.scope)
+          workflows.set(workflow.name, registered)
+          // Resume what a previous process left unfinished, before any new `execute` can look for it.
+          const rows = yield* journal.unfinished(workflow.name)
+          if (rows.length === 0) return
+          const states = rows.map((row) => {
+            const state = newExecution(
+              registered,
+              row.execution_id,
+              registered.decodePayload(row.payload),
+              row.parent ?? undefined,
+              row.status
+            )
+            state.interrupted = row.interrupted === 1
+            state.hasClocks = true
+            executions.set(row.execution_id, state)
+            return state
+          })
+          for (const { execution_id, exit, key } of yield* journal.unfinishedResults(workflow.name)) {
+            executions.get(execution_id)?.results.set(key, JSON.parse(exit))
+          }
+          yield* Effect.logDebug(`resuming ${states.length} unfinished ${workflow.name} executions`)
+          for (const state of states) {
+            yield* start(state)
+            yield* state.ready.open
+          }
+        }).pipe(Effect.orDie),
+
+      execute: (workflow, options) =>
+        Effect.gen(function* () {
+          const { executionId } = options
+          let state = executions.get(executionId)
+          if (state === undefined) {
+            const registered = workflows.get(workflow.name)
+            if (registered === undefined) return yield* Effect.dieMessage(`Workflow ${workflow.name} is not registered`)
+            // Held before the first statement: a concurrent `execute` of the same id waits for this one.
+            const fresh = newExecution(
+              registered,
+              executionId,
+              options.payload,
+              options.parent?.executionId,
+              "running"
+            )
+            executions.set(executionId, fresh)
+            const inserted = yield* journal.insert({
+              executionId,
+              workflow: workflow.name,
+              payload: registered.encodePayload(options.payload),
+              parent: options.parent?.executionId,
+              now: yield* now
+            }).pipe(Effect.onError(() => Effect.zipRight(Effect.sync(() => executions.delete(executionId)), fresh.ready.open)))
+            if (inserted) {
+              yield* start(fresh)
+              yield* fresh.ready.open
+              state = fresh
+            } else {
+              executions.delete(executionId)
+              yield* fresh.ready.open
+              const row = yield* journal.find(executionId)
+              if (row?.status === "complete") {
+                if (options.discard) return undefined
+                return new Workflow.Complete({ exit: registered.decodeResult(row.result!) })
+              }
+              if (row?.status === "parked") return options.discard ? undefined : new Workflow.Suspended()
+              state = yield* load(executionId)
+              if (state === undefined) return yield* Effect.dieMessage(`Execution ${executionId} vanished`)
+              if (!state.running && state.fiber === undefined) yield* start(state)
+            }
+          } else {
+            yield* state.ready.await
+          }
+          if (options.discard) return undefined
+          const fiber = state.fiber
+          if (fiber === undefined) return new Workflow.Suspended()
+          return yield* Fiber.join(fiber)
+        }).pipe(Effect.orDie) as any,
+
+      poll: (_workflow, executionId) =>
+        Effect.gen(function* () {
+          const state = executions.get(executionId)
+          if (state !== undefined) {
+            yield* state.ready.await
+            if (state.running || state.fiber === undefined) return undefined
+            const exit = state.fiber.unsafePoll()
+            return exit !== null && Exit.isSuccess(exit) ? exit.value : undefined
+          }
+          const row = yield* journal.find(executionId)
+          if (row === undefined) return undefined
+          const registered = workflows.get(row.workflow)
+          if (row.status === "complete" && registered !== undefined) {
+            return new Workflow.Complete({ exit: registered.decodeResult(row.result!) })
+          }
+          return row.status === "running" ? undefined : new Workflow.Suspended()
+        }).pipe(Effect.orDie),
+
+      interrupt: (_workflow, executionId) =>
+        Effect.gen(function* () {
+          const state = yield* load(executionId)
+          if (state === undefined) return
+          yield* journal.setInterrupted(executionId, yield* now)
+          state.interrupted = true
+          state.instance.interrupted = true
+          if (state.running) {
+            // The body only: the run's own bookkeeping then records it as complete (interrupted).
+            state.body?.unsafeInterruptAsFork(FiberId.none)
+            return
+          }
+          if (state.status === "parked") {
+            yield* journal.setStatus(executionId, "running", yield* now)
+            state.status = "running"
+            executions.set(executionId, state)
+          }
+          yield* start(state)
+        }).pipe(Effect.orDie),
+
+      resume: (_workflow, executionId) => resume(executionId),
+
+      activityExecute: (activity, attempt) =>
+        Effect.gen(function* () {
+          const instance = yield* WorkflowInstance
+          const state = executions.get(instance.executionId)
+          const key = activityKey(activity.name, attempt)
+          const stored = state?.results.get(key)
+          if (stored !== undefined) return new Workflow.Complete({ exit: decodeStep(stored) })
+          // An interrupted execution replays what it did, and starts nothing new.
+          if (instance.interrupted) return yield* Effect.interrupt
+          const activityInstance = WorkflowInstance.initial(instance.workflow, instance.executionId)
+          activityInstance.interrupted = instance.interrupted
+          const result = yield* activity.executeEncoded.pipe(
+            Workflow.intoResult,
+            Effect.provideService(WorkflowInstance, activityInstance)
+          )
+          if (result._tag === "Complete" && state !== undefined) {
+            const encoded = encodeStep(result.exit)
+            yield* Effect.orDie(journal.putResult(instance.executionId, key, JSON.stringify(encoded)))
+            state.results.set(key, encoded)
+          }
+          return result
+        }),
+
+      deferredResult: (deferred) =>
+        Effect.map(WorkflowInstance, (instance) => {
+          const stored = executions.get(instance.executionId)?.results.get(deferredKey(deferred.name))
+          return stored === undefined ? undefined : decodeStep(stored)
+        }),
+
+      deferredDone: (options) =>
+        Effect.gen(function* () {
+          const key = deferredKey(options.deferredName)
+          const state = executions.get(options.executionId)
+          if (state?.results.has(key)) return
+          const encoded = encodeStep(options.exit)
+          yield* journal.putResult(options.executionId, key, JSON.stringify(encoded))
+          state?.results.set(key, encoded)
+          yield* resume(options.executionId)
+        }).pipe(Effect.orDie),
+
+      scheduleClock: (workflow, options) =>
+        Effect.gen(function* () {
+          const { clock, executionId } = options
+          const state = executions.get(executionId)
+          // A clock that fired before is not set again: its deferred holds the wake-up.
+          if (state?.results.has(deferredKey(clock.deferred.name))) return
+          const at = yield* now
+          const wakeAt = yield* journal.armClock(executionId, clock.name, at + Duration.toMillis(clock.duration))
+          if (state !== undefined) state.hasClocks = true
+          const fiberKey = `${executionId}/${clock.name}`
+          clockKeys.set(executionId, clocksOf(executionId).add(fiberKey))
+          yield* engine
+            .deferredDone(clock.deferred, {
+              workflowName: workflow.name,
+              executionId,
+              deferredName: clock.deferred.name,
+              exit: Exit.void
+            })
+            .pipe(
+              Effect.delay(Duration.millis(Math.max(0, wakeAt - at))),
+              Effect.ensuring(
+                Effect.sync(() => {
+                  const keys = clockKeys.get(executionId)
+                  keys?.delete(fiberKey)
+                  if (keys?.size === 0) clockKeys.delete(executionId)
+                })
+              ),
+              FiberMap.run(clocks, fiberKey, { onlyIfMissing: true })
+            )
+        }).pipe(Effect.orDie)
+    })
+    return engine
+  }
+)
+
+/** The engine on the SQL client of a store this process owns. */
+export const layer: Layer.Layer<WorkflowEngine, SqlError, SqlClient.SqlClient> = Layer.scoped(WorkflowEngine, make)
