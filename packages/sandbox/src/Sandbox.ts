@@ -39,6 +39,7 @@ import type * as Scope from "effect/Scope"
 import type * as Call from "./Call.js"
 import * as FaultProfile from "./FaultProfile.js"
 import { Engine } from "./internal/server.js"
+import * as Webhook from "./Webhook.js"
 
 /**
  * Why the sandbox could not start or could not do what was asked.
@@ -47,7 +48,15 @@ import { Engine } from "./internal/server.js"
  * @since 0.1.0
  */
 export class SandboxError extends Schema.TaggedError<SandboxError>()("SandboxError", {
-  reason: Schema.Literal("InvalidOptions", "ListenFailed", "InvalidIntent", "InvalidFaultProfile"),
+  reason: Schema.Literal(
+    "InvalidOptions",
+    "ListenFailed",
+    "InvalidIntent",
+    "InvalidFaultProfile",
+    "InvalidWebhook",
+    "UnknownEvent",
+    "InvalidTransition"
+  ),
   message: Schema.String
 }) {}
 
@@ -72,6 +81,8 @@ export interface SandboxOptions {
   readonly rateLimit?: number | undefined
   /** Accept only this key. By default any `fsk_test_…` key is accepted. */
   readonly apiKey?: string | undefined
+  /** How webhook deliveries are retried; default {@link Webhook.defaultRetry} (5 attempts from 100 ms). */
+  readonly webhooks?: Webhook.RetryOptions | undefined
 }
 
 /**
@@ -170,8 +181,41 @@ export interface SandboxHandle {
   readonly released: (id: string) => Effect.Effect<Option.Option<Money.Amount>>
   /** Every cancel's release, in order. */
   readonly releases: Effect.Effect<ReadonlyArray<Release>>
+  /**
+   * From now on the public API receives and logs requests but answers none of them until
+   * {@link release}: a test can stop the world with calls provably on the wire.
+   */
+  readonly hold: Effect.Effect<void>
+  /** Answers every held request (each after its latency, in arrival order) and stops holding. */
+  readonly release: Effect.Effect<void>
+  /** How many requests are held now. */
+  readonly held: Effect.Effect<number>
   /** Back to the start: seeded intents, initial faults and fault sequence, empty call log, no keys. */
   readonly reset: Effect.Effect<void>
+  /**
+   * The admin transition to `succeeded`: `amount_received` becomes the amount, nothing stays capturable,
+   * an expanded invoice is paid; emits `payment_intent.succeeded`, then `invoice.payment_succeeded`.
+   * Fails with `InvalidIntent` for an unknown ID, `InvalidTransition` from `succeeded` or `canceled`.
+   */
+  readonly succeedIntent: (id: string) => Effect.Effect<PaymentIntent.PaymentIntent, SandboxError>
+  /**
+   * Registers a webhook endpoint (as `POST /v1/webhooks` does): its events are `POST`ed to `url`, signed
+   * with the returned `signing_secret`. `events` omitted, empty or `["*"]`: every event. Fails with
+   * `InvalidWebhook` for a URL that is not `http(s)://` or an unknown event type.
+   */
+  readonly registerWebhook: (input: Webhook.EndpointInput) => Effect.Effect<Webhook.Endpoint, SandboxError>
+  /** The registered endpoints, in registration order. */
+  readonly webhooks: Effect.Effect<ReadonlyArray<Webhook.Endpoint>>
+  /** Every event emitted, in order, as delivered. */
+  readonly events: Effect.Effect<ReadonlyArray<Webhook.Event>>
+  /** Every delivery attempt, in the order they ended. */
+  readonly deliveries: Effect.Effect<ReadonlyArray<Webhook.Delivery>>
+  /**
+   * Sends an event again (same `event_id`, same body, a fresh timestamp and signature) to every
+   * endpoint now subscribed to it, with the full retry schedule; gives their IDs. Fails with
+   * `UnknownEvent` for an ID the sandbox never emitted.
+   */
+  readonly redeliver: (eventId: string) => Effect.Effect<ReadonlyArray<string>, SandboxError>
 }
 
 /**
@@ -216,13 +260,23 @@ const validate = (options: SandboxOptions) =>
     if (options.apiKey !== undefined && (options.apiKey === "" || /\s/.test(options.apiKey))) {
       return yield* invalid("apiKey must be a non-empty string without spaces")
     }
+    const retry = { ...Webhook.defaultRetry }
+    for (const field of ["attempts", "retryDelayMs", "timeoutMs"] as const) {
+      const value = options.webhooks?.[field]
+      if (value === undefined) continue
+      const min = field === "retryDelayMs" ? 0 : 1
+      if (!Number.isSafeInteger(value) || value < min) {
+        return yield* invalid(`webhooks.${field} must be an integer of at least ${min}, got ${value}`)
+      }
+      retry[field] = value
+    }
     const decoded = FaultProfile.decode(options.faults ?? "none")
     if (Either.isLeft(decoded)) return yield* invalid(`faults: ${decoded.left}`)
     const profile: FaultProfile.FaultProfile =
       options.rateLimit === undefined
         ? decoded.right
         : { ...decoded.right, rate_limit: { requests_per_second: options.rateLimit } }
-    return { host, port, config: { seed, intents, profile, apiKey: options.apiKey } }
+    return { host, port, config: { seed, intents, profile, apiKey: options.apiKey, webhooks: retry } }
   })
 
 /**
@@ -280,7 +334,35 @@ export const start = (options: SandboxOptions = {}): Effect.Effect<SandboxHandle
           Option.map(Option.fromNullable(store.released(id)), (release) => Money.cents(release.amount))
         ),
       releases: Effect.sync(() => store.releases().map((release) => decodeRelease(release))),
-      reset: Effect.sync(() => engine.reset())
+      hold: Effect.sync(() => engine.hold()),
+      release: Effect.sync(() => engine.release()),
+      held: Effect.sync(() => engine.held),
+      reset: Effect.sync(() => engine.reset()),
+      succeedIntent: (id) =>
+        Effect.suspend(() => {
+          const reply = store.succeed(id)
+          const body = JSON.parse(reply.body)
+          if (reply.status === 200) return Effect.succeed(decodeIntent(body.payment_intent))
+          const reason = reply.status === 404 ? "InvalidIntent" : "InvalidTransition"
+          return Effect.fail(new SandboxError({ reason, message: String(body.error?.message) }))
+        }),
+      registerWebhook: (input) =>
+        Effect.suspend(() => {
+          const registered = engine.webhooks.register({ webhook: input })
+          return typeof registered === "string"
+            ? Effect.fail(new SandboxError({ reason: "InvalidWebhook", message: registered }))
+            : Effect.succeed(registered)
+        }),
+      webhooks: Effect.sync(() => engine.webhooks.list()),
+      events: Effect.sync(() => engine.webhooks.eventLog()),
+      deliveries: Effect.sync(() => engine.webhooks.deliveries()),
+      redeliver: (eventId) =>
+        Effect.suspend(() => {
+          const sent = engine.webhooks.redeliver(eventId)
+          return sent === undefined
+            ? Effect.fail(new SandboxError({ reason: "UnknownEvent", message: `No such event: '${eventId.slice(0, 64)}'` }))
+            : Effect.succeed(sent)
+        })
     }
     return handle
   })

@@ -50,3 +50,10 @@ export {
  * @since 0.1.0
  */
 export * as Sandbox from "./Sandbox.js"
+
+/**
+ * Webhooks: endpoints, the events the sandbox emits, and the log of its deliveries.
+ *
+ * @since 0.1.0
+ */
+export * as Webhook from "./Webhook.js"

@@ -19,6 +19,7 @@ import { type Decision, Injector } from "./faults.js"
 import { token } from "./ids.js"
 import * as Prng from "./prng.js"
 import { errorBody, errorReply, type Reply, Store } from "./store.js"
+import * as Webhooks from "./webhooks.js"
 
 export interface Config {
   readonly seed: number
@@ -26,6 +27,7 @@ export interface Config {
   readonly profile: FaultProfile.FaultProfile
   /** When set, the only key accepted; otherwise any `fsk_test_…` key. */
   readonly apiKey: string | undefined
+  readonly webhooks: Webhooks.Retry
 }
 
 type Mutable<A> = { -readonly [K in keyof A]: A[K] }
@@ -110,15 +112,21 @@ const route = (method: string, pathname: string): Route | undefined => {
 export class Engine {
   readonly server: Http.Server
   readonly store: Store
+  readonly webhooks: Webhooks.Webhooks
   private readonly injector: Injector
   private requestIds: Prng.Prng
   private calls: Array<Mutable<Call.Call>> = []
   private readonly idempotency = new Map<string, StoredReply>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private closing = false
+  // While held, arriving public requests wait here (their fault already drawn) until `release`.
+  private holding = false
+  private waiting: Array<() => void> = []
 
   constructor(private readonly config: Config) {
     this.store = new Store(config.seed, config.intents)
+    this.webhooks = new Webhooks.Webhooks(config.seed, config.webhooks)
+    this.store.onChange = (change) => this.webhooks.announce(change)
     this.injector = new Injector(config.seed, config.profile)
     this.requestIds = Prng.make(config.seed, "request-ids")
     this.server = Http.createServer({ keepAlive: true, noDelay: true }, (req, res) => this.handle(req, res))
@@ -143,6 +151,8 @@ export class Engine {
   /** Stops: pending latency timers are dropped and every connection is closed, hanging ones included. */
   close(): Promise<void> {
     this.closing = true
+    this.webhooks.close()
+    this.waiting = []
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
     return new Promise((resolve) => {
@@ -167,13 +177,34 @@ export class Engine {
     this.injector.set(profile)
   }
 
+  /** From now on, public requests are received and logged but not answered until {@link release}. */
+  hold(): void {
+    this.holding = true
+  }
+
+  /** Answers every held request, in arrival order (each after its latency), and stops holding. */
+  release(): void {
+    this.holding = false
+    const waiting = this.waiting
+    this.waiting = []
+    for (const proceed of waiting) proceed()
+  }
+
+  /** How many requests are held now. */
+  get held(): number {
+    return this.waiting.length
+  }
+
   /** Everything back to how it started: intents, faults, the fault sequence, calls, idempotency keys. */
   reset(): void {
+    // Held requests are answered first, by the state they arrived in.
+    this.release()
     this.store.reset()
     this.injector.reset(this.config.profile)
     this.requestIds = Prng.make(this.config.seed, "request-ids")
     this.calls = []
     this.idempotency.clear()
+    this.webhooks.reset()
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -215,6 +246,10 @@ export class Engine {
       this.admin(req, res, target)
       return
     }
+    if (Webhooks.isApiPath(target)) {
+      this.webhookApi(req, res, target)
+      return
+    }
     const keyHeader = req.headers["idempotency-key"]
     const call: Mutable<Call.Call> = {
       at: new Date().toISOString(),
@@ -247,15 +282,19 @@ export class Engine {
       }
       this.send(res, call, outcome.status, outcome.body, outcome.contentType, outcome.headers)
     }
-    if (decision.latencyMs === 0) {
-      act()
-      return
+    const proceed = () => {
+      if (decision.latencyMs === 0) {
+        act()
+        return
+      }
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        act()
+      }, decision.latencyMs)
+      this.timers.add(timer)
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
-      act()
-    }, decision.latencyMs)
-    this.timers.add(timer)
+    if (this.holding) this.waiting.push(proceed)
+    else proceed()
   }
 
   /** What a public request gets, layer by layer; the only side effects are the endpoint's own. */
@@ -339,6 +378,28 @@ export class Engine {
     }
   }
 
+  /** The webhook endpoints API: authenticated and logged like the rest of `/v1`, never faulted or held. */
+  private webhookApi(req: Http.IncomingMessage, res: Http.ServerResponse, target: string): void {
+    const keyHeader = req.headers["idempotency-key"]
+    const call: Mutable<Call.Call> = {
+      at: new Date().toISOString(),
+      method: req.method ?? "GET",
+      path: target,
+      status: null,
+      idempotency_key: typeof keyHeader === "string" ? keyHeader : null,
+      fault: null
+    }
+    this.calls.push(call)
+    const respond = (reply: Reply) => this.send(res, call, reply.status, reply.body, json)
+    const denied = this.authorize(req.headers.authorization)
+    if (denied !== undefined) {
+      req.resume()
+      return respond(errorReply(401, codes.authentication, denied))
+    }
+    const rest = target.split("?")[0]!.slice("/v1/webhooks".length)
+    Webhooks.readJson(req, (read) => respond("status" in read ? read : this.webhooks.api(call.method, rest, read.body)))
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Admin API: no faults, no rate limit, no call log; the same key.
 
@@ -378,6 +439,8 @@ export class Engine {
 
   private adminReply(method: string, pathname: string, body: unknown): Reply {
     const ok = (status: number, value: unknown): Reply => ({ status, body: JSON.stringify(value) })
+    const webhooks = this.webhooks.admin(method, pathname, body, this.store)
+    if (webhooks !== undefined) return webhooks
     switch (`${method} ${pathname}`) {
       case "POST /_sandbox/payment_intents": {
         const specs = (body as { payment_intents?: unknown } | null | undefined)?.payment_intents
@@ -404,6 +467,14 @@ export class Engine {
           return errorReply(400, codes.invalidRequest, `Invalid fault profile: ${decoded.left}`)
         this.injector.set(decoded.right)
         return ok(200, decoded.right)
+      }
+      case "POST /_sandbox/hold":
+        this.hold()
+        return ok(200, { holding: true, held: this.held })
+      case "POST /_sandbox/release": {
+        const released = this.held
+        this.release()
+        return ok(200, { holding: false, released })
       }
       case "POST /_sandbox/reset":
         this.reset()

@@ -25,6 +25,12 @@ export interface Reply {
   readonly body: string
 }
 
+/** A change webhooks announce: the intent as it is after it. */
+export interface Change {
+  readonly _tag: "Created" | "Succeeded" | "Canceled"
+  readonly intent: IntentWire
+}
+
 /** An amount released by a cancel. */
 export interface Release {
   readonly payment_intent_id: string
@@ -85,6 +91,8 @@ export class Store {
   private readonly byId = new Map<string, Entry>()
   private readonly ordered: Array<Entry> = []
   private readonly releaseLog = new Map<string, Release>()
+  /** Told of every change after it is made; seeding and `reset` are not changes. */
+  onChange: ((change: Change) => void) | undefined = undefined
 
   constructor(
     private readonly seed: number,
@@ -221,6 +229,7 @@ export class Store {
       created.push(wire)
     }
     for (const wire of created) this.insert(wire)
+    for (const wire of created) this.onChange?.({ _tag: "Created", intent: wire })
     return Either.right(created)
   }
 
@@ -253,11 +262,40 @@ export class Store {
           amount: released,
           at: new Date().toISOString()
         })
+        this.onChange?.({ _tag: "Canceled", intent: entry.wire })
         return Store.envelope(entry)
       },
       AlreadyCanceled: () => unexpected(""),
       NotCancelable: ({ reason }) => unexpected(`: ${reason}`)
     })
+  }
+
+  /**
+   * The admin transition to `succeeded` (a capture of a hold, a confirmation that went through):
+   * `amount_received` becomes the amount, nothing stays capturable, and an expanded invoice is paid.
+   */
+  succeed(id: string): Reply {
+    const entry = this.lookup(id)
+    if (entry === undefined) return noSuchIntent(id)
+    const from = entry.wire.status as PaymentIntentStatus.Status
+    if (!PaymentIntentStatus.canTransition(from, "succeeded")) {
+      return errorReply(
+        400,
+        codes.paymentIntentUnexpectedState,
+        `This payment intent cannot succeed because it has a status of ${from}.`
+      )
+    }
+    const invoice = entry.wire.invoice
+    entry.wire = {
+      ...entry.wire,
+      status: "succeeded",
+      amount_received: entry.wire.amount,
+      amount_capturable: 0,
+      ...(typeof invoice === "object" && invoice !== null ? { invoice: { ...invoice, status: "paid", amount_paid: invoice.amount_due } } : {})
+    }
+    entry.json = undefined
+    this.onChange?.({ _tag: "Succeeded", intent: entry.wire })
+    return Store.envelope(entry)
   }
 
   /** `GET /v1/payment_intents`: newest first, cursors, `customer` and `status` filters, no `has_more`. */
