@@ -79,7 +79,7 @@ describe("stopping mid-batch", () => {
             `calls sent after the ${signal}`
           )
           if (hang) {
-            assert.include(stopped.stderr, `${held} calls still unanswered after 7s: left behind`)
+            assert.include(stopped.stderr, `${held} calls still unanswered after 7s: left behind`, stopped.stderr)
           } else {
             // Answered (200 or 503) and waited for: the exit came from the drain, not from its deadline.
             assert.deepStrictEqual(

@@ -98,9 +98,7 @@ export const run = <R>(
           }),
         { concurrency: options.concurrency, unordered: true }
       ),
-      Stream.runDrain,
-      // Stopped (SIGINT/SIGTERM): nothing new goes out; calls on the wire get until the deadline.
-      Effect.onInterrupt(() => gate.drain(drainDeadline))
+      Stream.runDrain
     )
     // A refused key closes the gate: the batch stops, and what is left stays pending for the next run.
     const refused = Effect.flatMap(gate.rejected, (reason) =>
@@ -108,6 +106,8 @@ export const run = <R>(
         Effect.fail(new Gate.KeyRejected({ reason, pending: counts.requests - counts.outcomes }))
       )
     )
-    yield* Effect.raceFirst(work, refused)
+    // Stopped (SIGINT/SIGTERM): nothing new goes out, and the calls on the wire get until the deadline
+    // before the interruption reaches the workflows (it would cut them).
+    yield* gate.shield(Effect.raceFirst(work, refused), drainDeadline)
     return report
   })

@@ -18,6 +18,7 @@ import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -36,6 +37,12 @@ export interface Service {
   readonly track: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Begins the stop and waits, at most `deadline`, until no call is on the wire. */
   readonly drain: (deadline: Duration.DurationInput) => Effect.Effect<void>
+  /**
+   * Runs `effect`; interrupted, it first drains (the calls on the wire get until `deadline`) and only
+   * then passes the interruption on. Without it a stop would cut the calls it means to wait for: the
+   * workflow engines interrupt an execution's running activity when its caller is interrupted.
+   */
+  readonly shield: <A, E, R>(effect: Effect.Effect<A, E, R>, deadline: Duration.DurationInput) => Effect.Effect<A, E, R>
 }
 
 /** Flex refused the API key: the run stops, every request without an outcome stays pending. */
@@ -112,6 +119,7 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
           active--
         })
     )
+  let leftBehind = false
   const drain = (deadline: Duration.DurationInput) =>
     Effect.sync(() => {
       draining = true
@@ -127,9 +135,10 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
       Effect.interruptible,
       Effect.timeoutOption(deadline),
       Effect.flatMap((drained) =>
-        drained._tag === "Some"
+        drained._tag === "Some" || leftBehind
           ? Effect.void
           : Effect.sync(() => {
+              leftBehind = true
               const left = active - held
               process.stderr.write(
                 `flex-worker: ${left} call${left === 1 ? "" : "s"} still unanswered after ${Duration.format(deadline)}: left behind; their requests stay pending and read first on the next start\n`
@@ -137,10 +146,19 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
             })
       )
     )
+  const shield = <A, E, R>(effect: Effect.Effect<A, E, R>, deadline: Duration.DurationInput) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.fork(restore(effect)), (fiber) =>
+        restore(Fiber.join(fiber)).pipe(
+          Effect.onInterrupt(() => Effect.zipRight(drain(deadline), Fiber.interrupt(fiber)))
+        )
+      )
+    )
   return {
     gate,
     track,
     drain,
+    shield,
     reject,
     rejected: Deferred.await(refused),
     rejection: Deferred.poll(refused).pipe(
