@@ -89,6 +89,10 @@ const decodeStep = (encoded: unknown): Exit.Exit<unknown, unknown> =>
     ? Exit.succeed((encoded as { value: unknown }).value)
     : decodeExitUnknown(encoded)
 
+const SuspendedJson = Schema.parseJson(Workflow.Suspended)
+const encodeSuspended = Schema.encodeSync(SuspendedJson)
+const decodeSuspended = Schema.decodeSync(SuspendedJson)
+
 const register = (workflow: Workflow.Any, execute: Execute, scope: Scope.Scope): Registered => {
   const payloadSchema = workflow.payloadSchema as unknown as Schema.Schema<object, unknown>
   const exitSchema = Schema.parseJson(
@@ -170,13 +174,15 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         const parks =
           Context.get(state.registered.workflow.annotations, Workflow.SuspendOnFailure) &&
           state.instance.cause !== undefined
-        const status = parks ? "parked" : "suspended"
-        if (state.status !== status) {
-          yield* journal.setStatus(state.executionId, status, yield* now)
-          state.status = status
+        if (parks) {
+          // It waits for `resume`, and is read back from storage then.
+          yield* journal.park(state.executionId, encodeSuspended(result), yield* now)
+          state.status = "parked"
+          executions.delete(state.executionId)
+        } else if (state.status !== "suspended") {
+          yield* journal.setStatus(state.executionId, "suspended", yield* now)
+          state.status = "suspended"
         }
-        // A parked execution waits for `resume`; it is read back from storage then.
-        if (parks) executions.delete(state.executionId)
       })
 
     const clockKeys = new Map<string, Set<string>>()
@@ -325,7 +331,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
                 if (options.discard) return undefined
                 return new Workflow.Complete({ exit: registered.decodeResult(row.result!) })
               }
-              if (row?.status === "parked") return options.discard ? undefined : new Workflow.Suspended()
+              if (row?.status === "parked") return options.discard ? undefined : decodeSuspended(row.result!)
               state = yield* load(executionId)
               if (state === undefined) return yield* Effect.dieMessage(`Execution ${executionId} vanished`)
               if (!state.running && state.fiber === undefined) yield* start(state)
@@ -354,6 +360,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           if (row.status === "complete" && registered !== undefined) {
             return new Workflow.Complete({ exit: registered.decodeResult(row.result!) })
           }
+          if (row.status === "parked") return decodeSuspended(row.result!)
           return row.status === "running" ? undefined : new Workflow.Suspended()
         }).pipe(Effect.orDie),
 

@@ -51,6 +51,8 @@ export interface Journal {
   /** Sets a clock's wake-up time if it has none, and returns the one stored. */
   readonly armClock: (executionId: string, name: string, wakeAt: number) => Effect.Effect<number, SqlError>
   readonly setStatus: (executionId: string, status: Status, now: number) => Effect.Effect<void, SqlError>
+  /** Parks a failed execution, with its suspension (and the failure's cause) as its result. */
+  readonly park: (executionId: string, suspended: string, now: number) => Effect.Effect<void, SqlError>
   readonly setInterrupted: (executionId: string, now: number) => Effect.Effect<void, SqlError>
   /** Records the result and drops the execution's step rows. */
   readonly complete: (
@@ -132,6 +134,9 @@ export const make = (sql: SqlClient.SqlClient): Effect.Effect<Journal, SqlError>
       setStatus: (executionId, status, now) =>
         Effect.asVoid(sql`UPDATE flex_engine_executions SET status = ${status}, updated_at = ${now}
           WHERE execution_id = ${executionId}`),
+      park: (executionId, suspended, now) =>
+        Effect.asVoid(sql`UPDATE flex_engine_executions SET status = 'parked', result = ${suspended},
+          updated_at = ${now} WHERE execution_id = ${executionId}`),
       setInterrupted: (executionId, now) =>
         Effect.asVoid(sql`UPDATE flex_engine_executions SET interrupted = 1, updated_at = ${now}
           WHERE execution_id = ${executionId}`),
