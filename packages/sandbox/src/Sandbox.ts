@@ -360,7 +360,9 @@ export const start = (options: SandboxOptions = {}): Effect.Effect<SandboxHandle
         Effect.suspend(() => {
           const sent = engine.webhooks.redeliver(eventId)
           return sent === undefined
-            ? Effect.fail(new SandboxError({ reason: "UnknownEvent", message: `No such event: '${eventId.slice(0, 64)}'` }))
+            ? Effect.fail(
+                new SandboxError({ reason: "UnknownEvent", message: `No such event: '${eventId.slice(0, 64)}'` })
+              )
             : Effect.succeed(sent)
         })
     }

@@ -2,10 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { ErrorBody, PaymentIntent } from "@flex/domain"
 import { Deferred, Effect, Exit, Schema, Scope } from "effect"
 import { Webhook as StandardWebhook } from "standardwebhooks"
+import { Engine } from "../src/internal/server.js"
 import { startSandbox } from "../src/PromiseSandbox.js"
 import * as Sandbox from "../src/Sandbox.js"
 import * as Webhook from "../src/Webhook.js"
-import { Engine } from "../src/internal/server.js"
 import { request } from "./support/http.js"
 import { downUrl, type Received, receiver } from "./support/receiver.js"
 
@@ -187,7 +187,10 @@ describe("Webhooks", () => {
         { status: "requires_capture", amount: 7000 },
         { status: "requires_confirmation", amount: 1200 }
       ])
-      yield* sandbox.registerWebhook({ url: hook.url, events: ["payment_intent.succeeded", "invoice.payment_succeeded"] })
+      yield* sandbox.registerWebhook({
+        url: hook.url,
+        events: ["payment_intent.succeeded", "invoice.payment_succeeded"]
+      })
       const succeeded = yield* sandbox.succeedIntent(first.payment_intent_id)
       assert.strictEqual(succeeded.status, "succeeded")
       assert.strictEqual(succeeded.amount_received, 7000)
@@ -205,7 +208,9 @@ describe("Webhooks", () => {
         intents.map((intent) => intent.payment_intent_id),
         [first.payment_intent_id, second.payment_intent_id]
       )
-      const invoices = byType("invoice.payment_succeeded").map((event) => event.object.invoice as Record<string, unknown>)
+      const invoices = byType("invoice.payment_succeeded").map(
+        (event) => event.object.invoice as Record<string, unknown>
+      )
       assert.strictEqual(invoices.length, 2)
       for (const invoice of invoices) assert.strictEqual(invoice.status, "paid")
       assert.deepStrictEqual(
@@ -334,7 +339,10 @@ describe("Webhooks", () => {
       const cases = [
         [{ webhook: { url: "ftp://user:hunter2@example.test/in" } }, "webhook.url must be an absolute http"],
         [{ webhook: { url: "not a url" } }, "webhook.url must be an absolute http"],
-        [{ webhook: { url: "http://127.0.0.1:9/", events: ["payment_intent.cancelled"] } }, "webhook.events[0]: unknown"],
+        [
+          { webhook: { url: "http://127.0.0.1:9/", events: ["payment_intent.cancelled"] } },
+          "webhook.events[0]: unknown"
+        ],
         [{ webhook: { url: "http://127.0.0.1:9/", events: "*" } }, "webhook.events must be an array"],
         [{ url: "http://127.0.0.1:9/" }, 'Expected a body of the form {"webhook"']
       ] as const
@@ -518,10 +526,7 @@ describe("Webhooks", () => {
             const eventId = String(first.headers["svix-id"])
             yield* hook.take
             yield* hook.take
-            assert.deepStrictEqual(
-              yield* Effect.promise(() => sandbox.redeliver(eventId)),
-              [endpoint.id]
-            )
+            assert.deepStrictEqual(yield* Effect.promise(() => sandbox.redeliver(eventId)), [endpoint.id])
             const again = yield* hook.take
             assert.strictEqual(again.headers["svix-id"], eventId)
             assert.isTrue(verifies(endpoint.signing_secret, again))

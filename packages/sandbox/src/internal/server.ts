@@ -394,7 +394,8 @@ export class Engine {
     const denied = this.authorize(req.headers.authorization)
     if (denied !== undefined) {
       req.resume()
-      return respond(errorReply(401, codes.authentication, denied))
+      respond(errorReply(401, codes.authentication, denied))
+      return
     }
     const rest = target.split("?")[0]!.slice("/v1/webhooks".length)
     Webhooks.readJson(req, (read) => respond("status" in read ? read : this.webhooks.api(call.method, rest, read.body)))

@@ -291,7 +291,9 @@ export class Store {
       status: "succeeded",
       amount_received: entry.wire.amount,
       amount_capturable: 0,
-      ...(typeof invoice === "object" && invoice !== null ? { invoice: { ...invoice, status: "paid", amount_paid: invoice.amount_due } } : {})
+      ...(typeof invoice === "object" && invoice !== null
+        ? { invoice: { ...invoice, status: "paid", amount_paid: invoice.amount_due } }
+        : {})
     }
     entry.json = undefined
     this.onChange?.({ _tag: "Succeeded", intent: entry.wire })

@@ -68,7 +68,10 @@ export const isApiPath = (target: string): boolean =>
 const maxBody = 1024 * 1024
 
 /** Reads a JSON request body (none is `undefined`), or answers why it cannot. */
-export const readJson = (req: Http.IncomingMessage, done: (result: { readonly body: unknown } | Reply) => void): void => {
+export const readJson = (
+  req: Http.IncomingMessage,
+  done: (result: { readonly body: unknown } | Reply) => void
+): void => {
   const chunks: Array<Buffer> = []
   let size = 0
   req.on("data", (chunk: Buffer) => {
@@ -310,9 +313,11 @@ export class Webhooks {
     const object = { payment_intent: change.intent }
     switch (change._tag) {
       case "Created":
-        return this.emit(emittedEventTypes.created, object)
+        this.emit(emittedEventTypes.created, object)
+        return
       case "Canceled":
-        return this.emit(emittedEventTypes.canceled, object)
+        this.emit(emittedEventTypes.canceled, object)
+        return
       case "Succeeded": {
         this.emit(emittedEventTypes.succeeded, object)
         const invoice = change.intent.invoice
