@@ -143,3 +143,24 @@ export * as SubscriptionStatus from "./SubscriptionStatus.js"
  * @since 0.1.0
  */
 export * as Timestamps from "./Timestamps.js"
+
+/**
+ * Webhook signatures (the Svix scheme): verify a delivery and decode its event, or sign one.
+ *
+ * @since 0.1.0
+ */
+export * as Webhook from "./Webhook.js"
+
+/**
+ * Why a webhook request was refused.
+ *
+ * @since 0.1.0
+ */
+export * as WebhookError from "./WebhookError.js"
+
+/**
+ * The events Flex sends to webhooks, discriminated by `event_type`.
+ *
+ * @since 0.1.0
+ */
+export * as WebhookEvent from "./WebhookEvent.js"
