@@ -301,7 +301,8 @@ export class Webhooks {
   // Events and deliveries
 
   eventLog(): ReadonlyArray<Webhook.Event> {
-    return this.events.map((record) => record.event)
+    // Parsed from the bytes sent, so what a caller reads (or changes) is a copy of what was delivered.
+    return this.events.map((record) => JSON.parse(record.body) as Webhook.Event)
   }
 
   deliveries(): ReadonlyArray<Webhook.Delivery> {
