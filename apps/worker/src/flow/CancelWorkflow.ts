@@ -164,11 +164,39 @@ const cancelKey = Effect.gen(function* () {
   return store.id === undefined ? key : `${store.id}-${key}`
 })
 
-const cancelStep = (request: CancelRequest, state: Machine.State, position: number) =>
+/**
+ * What a step's activity needs of its execution, passed as a service: each step's activity is built
+ * once per position and reused by every execution (building one per request rebuilt its exit and
+ * cause schemas, about 2 ms of CPU per cancellation). The names are the same as ever.
+ */
+class StepInput extends Context.Tag("@flex/worker/CancelWorkflow/StepInput")<
+  StepInput,
+  { readonly request: CancelRequest; readonly state: Machine.State }
+>() {}
+
+class RecordInput extends Context.Tag("@flex/worker/CancelWorkflow/RecordInput")<
+  RecordInput,
+  { readonly request: CancelRequest; readonly outcome: Outcome.Outcome }
+>() {}
+
+/** One value per step position, made on first use. */
+const perPosition = <A>(make: (position: number) => A) => {
+  const made: Array<A> = []
+  return (position: number): A => {
+    const existing = made[position]
+    if (existing !== undefined) return existing
+    const value = make(position)
+    made[position] = value
+    return value
+  }
+}
+
+const cancelStep = perPosition((position) =>
   Activity.make({
     name: `Cancel/${position}`,
     success: StepResult,
     execute: Effect.gen(function* () {
+      const { request, state } = yield* StepInput
       const store = yield* Store
       const mark = yield* Effect.orDie(store.markAttempt(request.requestId, request.generation, position, session))
       if (mark.rerun) {
@@ -187,20 +215,28 @@ const cancelStep = (request: CancelRequest, state: Machine.State, position: numb
       return yield* settle(request, state, event)
     })
   })
+)
 
-const readStep = (request: CancelRequest, state: Machine.State, position: number) =>
+const readStep = perPosition((position) =>
   Activity.make({
     name: `Read/${position}`,
     success: StepResult,
     execute: Effect.gen(function* () {
+      const { request, state } = yield* StepInput
       const client = yield* FlexClient.FlexClient
       const event = yield* call(request, client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
       return yield* settle(request, state, event)
     })
   })
+)
 
-const recordStep = (request: CancelRequest, outcome: Outcome.Outcome, position: number) =>
-  Activity.make({ name: `Record/${position}`, success: Outcome.Outcome, execute: record(request, outcome) })
+const recordStep = perPosition((position) =>
+  Activity.make({
+    name: `Record/${position}`,
+    success: Outcome.Outcome,
+    execute: Effect.flatMap(RecordInput, ({ outcome, request }) => record(request, outcome))
+  })
+)
 
 /** Runs the machine to its `Finish`, each command a step of the execution. */
 export const interpret = (request: CancelRequest, executionId: string, limits: Machine.Limits) =>
@@ -210,16 +246,19 @@ export const interpret = (request: CancelRequest, executionId: string, limits: M
       let result: StepResult
       switch (command._tag) {
         case "Finish":
-          return yield* recordStep(request, command.outcome, state.position)
+          return yield* Effect.provideService(recordStep(state.position), RecordInput, {
+            request,
+            outcome: command.outcome
+          })
         case "Sleep":
           yield* DurableClock.sleep({ name: `Sleep/${state.position}`, duration: Duration.millis(command.millis) })
           result = { event: { _tag: "Slept" } }
           break
         case "Cancel":
-          result = yield* cancelStep(request, state, state.position)
+          result = yield* Effect.provideService(cancelStep(state.position), StepInput, { request, state })
           break
         case "Read":
-          result = yield* readStep(request, state, state.position)
+          result = yield* Effect.provideService(readStep(state.position), StepInput, { request, state })
           break
       }
       if (result.recorded !== undefined) return result.recorded
