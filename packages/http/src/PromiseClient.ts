@@ -32,6 +32,8 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as PaymentIntent from "@flex/domain/PaymentIntent"
+import * as Webhook from "@flex/domain/Webhook"
+import * as WebhookEvent from "@flex/domain/WebhookEvent"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,6 +47,15 @@ import * as Stream from "effect/Stream"
 import * as FlexClient from "./FlexClient.js"
 import type * as FlexErrors from "./FlexError.js"
 
+/**
+ * The webhook errors, to catch with `instanceof` (the classes of `@flex/domain`'s `WebhookError`):
+ * `SignatureMismatchError`, `TimestampToleranceError`, `MissingHeaderError`, `InvalidHeaderError`,
+ * `InvalidPayloadError`, `InvalidSecretError`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export * as WebhookError from "@flex/domain/WebhookError"
 /**
  * The error classes, to catch with `instanceof` (the same classes `@flex/http` exports).
  *
@@ -135,6 +146,81 @@ export interface PaymentIntents {
   ) => AsyncIterableIterator<PaymentIntent.Json>
 }
 
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface WebhookOptions {
+  /** How far the signed timestamp may be from now, in milliseconds, either way. Defaults to 300,000 (5 minutes). */
+  readonly tolerance?: number | undefined
+}
+
+/**
+ * Webhook verification, as stripe-node's `stripe.webhooks`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Webhooks {
+  /**
+   * Verifies a delivery's signature and decodes its event, in its wire form (`WebhookEvent.Json`: `object`
+   * wrapped under the resource's name, an unknown event type kept as it came). `body` is the raw body,
+   * exactly as received (a string, or a `Buffer` / `Uint8Array`): parsed and serialised again it fails.
+   * `headers` a Fetch `Headers` or Node's `req.headers`; `secret` the endpoint's signing secret, or several
+   * during a rotation. Rejects with a {@link WebhookError} class.
+   */
+  readonly constructEvent: (
+    body: string | Uint8Array,
+    headers: Webhook.HeadersInput,
+    secret: string | ReadonlyArray<string>,
+    options?: WebhookOptions
+  ) => Promise<WebhookEvent.Json>
+}
+
+const encodeEvent = Schema.encodeSync(WebhookEvent.WebhookEvent)
+
+/**
+ * Webhook verification without a client (it needs no API key): the same object as `flex.webhooks`.
+ *
+ * @example
+ * ```ts
+ * import { webhooks, WebhookError } from "@flex/http/promise"
+ *
+ * declare const rawBody: Buffer // e.g. express.raw({ type: "application/json" })
+ * declare const headers: Record<string, string | string[] | undefined> // req.headers
+ *
+ * try {
+ *   const event = await webhooks.constructEvent(rawBody, headers, process.env.FLEX_WEBHOOK_SECRET!)
+ *   if (event.event_type === "payment_intent.succeeded") console.log(event.event_id)
+ * } catch (error) {
+ *   if (error instanceof WebhookError.SignatureMismatchError) console.log("not from Flex") // answer 400
+ *   else throw error
+ * }
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const webhooks: Webhooks = {
+  constructEvent: (body, headers, secret, options) => {
+    const tolerance = options?.tolerance
+    if (tolerance !== undefined && !(typeof tolerance === "number" && tolerance >= 0)) {
+      return Promise.reject(
+        new TypeError(`Flex: tolerance must be a number of milliseconds, 0 or more, got ${String(tolerance)}`)
+      )
+    }
+    const secrets = Array.isArray(secret) ? secret.map((s) => Redacted.make(s)) : Redacted.make(secret as string)
+    return Effect.runPromiseExit(
+      Effect.map(
+        Webhook.constructEvent(body, headers, secrets, {
+          tolerance: tolerance === undefined ? undefined : Duration.millis(tolerance)
+        }),
+        encodeEvent
+      )
+    ).then((exit) => settle(exit, undefined))
+  }
+}
+
 const encode = Schema.encodeSync(PaymentIntent.PaymentIntent)
 const toJson = (intent: PaymentIntent.PaymentIntent): PaymentIntent.Json => encode(intent)
 
@@ -168,6 +254,14 @@ export class Flex {
    * @since 0.1.0
    */
   readonly paymentIntents: PaymentIntents
+
+  /**
+   * `constructEvent`: verifies a webhook delivery and decodes its event (see {@link Webhooks}). Works on a
+   * closed client too: it makes no request.
+   *
+   * @since 0.1.0
+   */
+  readonly webhooks: Webhooks = webhooks
 
   /** @internal */
   readonly #runtime: ManagedRuntime.ManagedRuntime<FlexClient.FlexClient, never>

@@ -22,3 +22,10 @@ export * as FlexError from "./FlexError.js"
  * @since 0.1.0
  */
 export * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * Receiving Flex webhooks with `@effect/platform`'s HTTP server.
+ *
+ * @since 0.1.0
+ */
+export * as WebhookReceiver from "./WebhookReceiver.js"
