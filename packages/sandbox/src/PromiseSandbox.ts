@@ -84,7 +84,7 @@ export interface RunningSandbox {
   readonly registerWebhook: (input: Webhook.EndpointInput) => Promise<Webhook.Endpoint>
   /** The registered endpoints, in registration order. */
   readonly webhooks: () => Promise<ReadonlyArray<Webhook.Endpoint>>
-  /** Every event emitted, in order, as delivered. */
+  /** Every event emitted (only while an endpoint was registered), in order, as delivered. */
   readonly events: () => Promise<ReadonlyArray<Webhook.Event>>
   /** Every delivery attempt, in the order they ended. */
   readonly deliveries: () => Promise<ReadonlyArray<Webhook.Delivery>>

@@ -206,7 +206,7 @@ export interface SandboxHandle {
   readonly registerWebhook: (input: Webhook.EndpointInput) => Effect.Effect<Webhook.Endpoint, SandboxError>
   /** The registered endpoints, in registration order. */
   readonly webhooks: Effect.Effect<ReadonlyArray<Webhook.Endpoint>>
-  /** Every event emitted, in order, as delivered. */
+  /** Every event emitted (only while an endpoint was registered), in order, as delivered. */
   readonly events: Effect.Effect<ReadonlyArray<Webhook.Event>>
   /** Every delivery attempt, in the order they ended. */
   readonly deliveries: Effect.Effect<ReadonlyArray<Webhook.Delivery>>

@@ -8,7 +8,8 @@
  * `sandbox.payment_intent.canceled` when the public API cancels one: Flex documents no cancel event, so
  * that one is the sandbox's own, and its name says so. Each delivery is a `POST` of the event's JSON,
  * signed the Svix way (`svix-id` = `event_id`, `svix-timestamp`, `svix-signature: v1,…`), retried with
- * doubling delays until the receiver answers 2xx.
+ * doubling delays until the receiver answers 2xx. While no endpoint is registered, nothing is emitted
+ * or recorded.
  *
  * @since 0.1.0
  */
