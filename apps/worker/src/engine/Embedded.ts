@@ -120,6 +120,13 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
     const sql = yield* SqlClient.SqlClient
     const journal = yield* Journal.make(sql)
     const clocks = yield* FiberMap.make<string>()
+    // Runs before the executions' fibers are interrupted (finalizers run in reverse): nothing of theirs is
+    // recorded, so each resumes from its last stored step at the next start.
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() =>
+        Effect.logDebug(`embedded engine: stopping, ${[...executions.values()].filter((e) => e.running).length} executions running`)
+      )
+    )
     const workflows = new Map<string, Registered>()
     const executions = new Map<string, Execution>()
 
@@ -154,6 +161,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         state.running = false
         state.body = undefined
         if (result._tag === "Complete") {
+          yield* Effect.logDebug("execution complete").pipe(
+            Effect.annotateLogs({ workflow: state.registered.workflow.name, executionId: state.executionId })
+          )
           const text = state.registered.encodeResult(result.exit)
           yield* journal.complete(state.executionId, text, yield* now, {
             results: state.results.size > 0,
@@ -198,7 +208,12 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         state.wake = false
         const body = Effect.withFiberRuntime<unknown, unknown, WorkflowInstance | WorkflowEngine>((fiber) => {
           state.body = fiber
-          return state.registered.execute(state.payload, state.executionId)
+          return Effect.zipRight(
+            Effect.logDebug(state.results.size === 0 ? "execution started" : "execution resumed").pipe(
+              Effect.annotateLogs({ workflow: state.registered.workflow.name, executionId: state.executionId })
+            ),
+            state.registered.execute(state.payload, state.executionId)
+          )
         })
         return body.pipe(
           Effect.onExit(() => {
@@ -272,6 +287,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           workflows.set(workflow.name, registered)
           // Resume what a previous process left unfinished, before any new `execute` can look for it.
           const rows = yield* journal.unfinished(workflow.name)
+          yield* Effect.logDebug(`embedded engine: ${workflow.name} registered, ${rows.length} unfinished to resume`)
           if (rows.length === 0) return
           const states = rows.map((row) => {
             const state = newExecution(
@@ -289,7 +305,6 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           for (const { execution_id, exit, key } of yield* journal.unfinishedResults(workflow.name)) {
             executions.get(execution_id)?.results.set(key, JSON.parse(exit))
           }
-          yield* Effect.logDebug(`resuming ${states.length} unfinished ${workflow.name} executions`)
           for (const state of states) {
             yield* start(state)
             yield* state.ready.open
@@ -405,6 +420,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             const encoded = encodeStep(result.exit)
             yield* Effect.orDie(journal.putResult(instance.executionId, key, JSON.stringify(encoded)))
             state.results.set(key, encoded)
+            yield* Effect.logDebug("step stored").pipe(
+              Effect.annotateLogs({ executionId: instance.executionId, step: activity.name, attempt })
+            )
           }
           return result
         }),

@@ -95,7 +95,10 @@ export const choose = (requested: Engine) =>
   Effect.gen(function* () {
     const other: Engine = requested === "embedded" ? "cluster" : "embedded"
     const unfinished = yield* (other === "cluster" ? clusterUnfinished : embeddedUnfinished)
-    if (!unfinished) return requested
+    if (!unfinished) {
+      yield* Effect.logDebug(`engine: ${requested}`)
+      return requested
+    }
     yield* Effect.logInfo(
       `the store holds executions the ${other} engine started and has not finished: this run finishes them on it`
     )
