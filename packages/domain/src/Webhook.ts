@@ -208,7 +208,9 @@ const subtle = () => {
 /** `"{id}.{timestamp}."` followed by the body's own bytes. */
 const signedContent = (id: string, timestamp: string, body: Body): Uint8Array => {
   const prefix = encoder.encode(`${id}.${timestamp}.`)
-  const bytes = typeof body === "string" ? encoder.encode(body) : body
+  // Anything but a string or bytes (a parsed body, from a caller without types) cannot match a signature.
+  const bytes =
+    typeof body === "string" ? encoder.encode(body) : body instanceof Uint8Array ? body : encoder.encode(String(body))
   const content = new Uint8Array(prefix.length + bytes.length)
   content.set(prefix, 0)
   content.set(bytes, prefix.length)
@@ -244,6 +246,8 @@ const isFetchHeaders = (headers: HeadersInput): headers is { readonly get: (name
 
 /** A header's value (trimmed; repeated values joined with `, `, as `Headers.get` does), or `undefined`. */
 const header = (headers: HeadersInput, name: string): string | undefined => {
+  // Callers without types can pass anything: no headers at all reads as every header missing.
+  if (typeof headers !== "object" || headers === null) return undefined
   let value: string | ReadonlyArray<string> | null | undefined
   if (isFetchHeaders(headers)) {
     value = headers.get(name)

@@ -209,6 +209,14 @@ export const webhooks: Webhooks = {
         new TypeError(`Flex: tolerance must be a number of milliseconds, 0 or more, got ${String(tolerance)}`)
       )
     }
+    if (typeof body !== "string" && !(body instanceof Uint8Array)) {
+      // The usual mistake: a body already parsed by a JSON middleware has lost the bytes that were signed.
+      return Promise.reject(
+        new TypeError(
+          'Flex: the webhook body must be the raw request body, a string or a Buffer/Uint8Array as received, not parsed JSON (with Express: express.raw({ type: "application/json" }))'
+        )
+      )
+    }
     const secrets = Array.isArray(secret) ? secret.map((s) => Redacted.make(s)) : Redacted.make(secret as string)
     return Effect.runPromiseExit(
       Effect.map(

@@ -83,6 +83,17 @@ describe("Flex webhooks (the promise face)", () => {
     )
   })
 
+  it("an already parsed body, missing headers or a missing secret reject clearly, without a defect", async () => {
+    const parsed = await rejection(webhooks.constructEvent(JSON.parse(body), signed(body), secretText))
+    assert.instanceOf(parsed, TypeError)
+    assert.include(String(parsed), "raw request body")
+    const noHeaders = await rejection(webhooks.constructEvent(body, undefined as never, secretText))
+    assert.instanceOf(noHeaders, WebhookError.MissingHeaderError)
+    // process.env.FLEX_WEBHOOK_SECRET unset:
+    const noSecret = await rejection(webhooks.constructEvent(body, signed(body), undefined as never))
+    assert.instanceOf(noSecret, WebhookError.InvalidSecretError)
+  })
+
   it("in a plain node:http server: the raw Buffer and req.headers, over a real socket", async () => {
     const answers: Array<string> = []
     const server = Http.createServer((req, res) => {

@@ -199,6 +199,41 @@ describe("WebhookReceiver over a real socket", () => {
     )
   })
 
+  it.live(
+    "refusals are logged (a warning; an invalid secret as an error) with the delivery's ID, never the secret",
+    () =>
+      Effect.gen(function* () {
+        const logs: Array<{ level: string; text: string }> = []
+        const capture = Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ logLevel, message }) => {
+            logs.push({ level: logLevel.label, text: (Array.isArray(message) ? message : [message]).join(" ") })
+          })
+        )
+        const serveAndPost = (options: WebhookReceiver.Options, payload: string, headers: Record<string, string>) =>
+          Effect.gen(function* () {
+            yield* HttpServer.serveEffect(WebhookReceiver.toHttpApp(options, () => Effect.void))
+            const url = yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address))
+            return (yield* post(url, payload, headers)).status
+          }).pipe(
+            Effect.scoped,
+            Effect.provide(Layer.fresh(NodeHttpServer.layer(() => createServer(), { port: 0, host: "127.0.0.1" }))),
+            Effect.provide(capture)
+          )
+        const body = eventBody()
+        assert.strictEqual(yield* serveAndPost({ secret }, `${body} `, signed(body)), 400)
+        assert.strictEqual(yield* serveAndPost({ secret: Redacted.make("whsec_!!secret!!") }, body, signed(body)), 500)
+        const refusals = logs.filter((log) => log.text.includes("Flex webhook refused"))
+        assert.deepStrictEqual(
+          refusals.map((log) => log.level),
+          ["WARN", "ERROR"]
+        )
+        assert.include(refusals[0]!.text, "msg_receiver_1")
+        assert.include(refusals[0]!.text, "signature mismatch")
+        for (const log of logs) assert.notInclude(log.text, "!!secret!!")
+      })
+  )
+
   it.live("WebhookReceiver.event reads the request inside any route, bytes as sent", () =>
     Effect.gen(function* () {
       const seen = yield* Deferred.make<string>()
