@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
@@ -107,8 +108,11 @@ describe("flex-worker CLI", () => {
       assert.strictEqual(result.stdout.trim().split("\n").length, 1, result.stdout.slice(0, 300))
       assert.strictEqual(JSON.parse(result.stdout).outcomes.canceled, 1)
       const lines = result.stderr.split("\n").filter((line) => line !== "")
-      assert.isAbove(lines.length, 5, "debug logs went to stderr")
       for (const line of lines) assert.isString(JSON.parse(line).logLevel, line)
+      assert.isTrue(
+        lines.some((line) => JSON.parse(line).logLevel === "DEBUG"),
+        "debug logs went to stderr"
+      )
     })
   )
 
@@ -340,6 +344,12 @@ describe("flex-worker CLI", () => {
         JSON.parse(dry.stdout).would_cancel.map((i: any) => i.payment_intent_id),
         [oldHold!.payment_intent_id]
       )
+      assert.strictEqual(JSON.parse(dry.stdout).total_amount, oldHold!.amount)
+      const dryText = yield* promise(() => Cli.run(["sweep", "--older-than", "6d", "--dry-run", "--store", store], env))
+      assert.strictEqual(dryText.code, 0, dryText.stderr)
+      const amount = `$${(oldHold!.amount / 100).toLocaleString("en-US", { minimumFractionDigits: 2 })}`
+      assert.match(dryText.stdout, new RegExp(`^  ${oldHold!.payment_intent_id}  requires_capture  \\${amount}  `, "m"))
+      assert.include(dryText.stdout, `\nTotal: ${amount} in 1 intent`)
       assert.strictEqual((yield* sandbox.calls).filter((c) => c.method === "POST").length, 0)
       const real = yield* promise(() => Cli.run(["sweep", "--older-than", "6d", "--json", "--store", store], env))
       assert.strictEqual(real.code, 0, real.stderr)
@@ -349,6 +359,68 @@ describe("flex-worker CLI", () => {
       assert.notInclude(posts.join(), oldSucceeded!.payment_intent_id)
     })
   )
+  it.scopedLive(
+    "sweep over more than 5 intents asks on a terminal, needs --yes elsewhere; a failed listing cancels nothing",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* Sandbox.start({ seed: 29 })
+        const old = new Date(Date.now() - 10 * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z")
+        const intents = yield* sandbox.createIntents(
+          Array.from({ length: 7 }, () => ({ status: "requires_capture" as const, created_at: old }))
+        )
+        const store = Path.join(dir(), "w.sqlite")
+        const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+        const posts = Effect.map(sandbox.calls, (calls) => calls.filter((c) => c.method === "POST").length)
+        // No terminal (stdin is not a TTY here) and no --yes: refused before any cancel.
+        const piped = yield* promise(() => Cli.run(["sweep", "--older-than", "6d", "--store", store], env))
+        assert.strictEqual(piped.code, 2, piped.stderr)
+        assert.match(
+          piped.stderr,
+          /^flex-worker: sweep would cancel 7 intents \(\$[\d,.]+ in all\); pass --yes to cancel them without a terminal/
+        )
+        assert.strictEqual(yield* posts, 0)
+        // On a terminal (a pseudo-terminal made by script(1)): "n" cancels nothing, "y" cancels all seven.
+        const onTerminal = (answer: string) =>
+          promise(
+            () =>
+              new Promise<{ code: number | null; output: string }>((resolve) => {
+                const command = [process.execPath, Cli.bin, "sweep", "--older-than", "6d", "--store", store].join(" ")
+                const child = spawn("script", ["-qec", command, "/dev/null"], {
+                  env: { PATH: process.env.PATH, FLEX_WORKER_LOG_LEVEL: "error", ...env },
+                  stdio: ["pipe", "pipe", "pipe"]
+                })
+                let output = ""
+                child.stdout.on("data", (d) => {
+                  output += d
+                  // Answer once the question is on the terminal.
+                  if (output.includes("[y/N]") && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`)
+                })
+                child.on("close", (code) => resolve({ code, output }))
+              })
+          )
+        const no = yield* onTerminal("n")
+        assert.include(no.output, "Cancel 7 intents (")
+        assert.include(no.output, "flex-worker: nothing was canceled (not confirmed)")
+        assert.strictEqual(no.code, 2, no.output)
+        assert.strictEqual(yield* posts, 0)
+        const yes = yield* onTerminal("y")
+        assert.strictEqual(yes.code, 0, yes.output)
+        assert.strictEqual(yield* posts, 7)
+        const canceled = yield* promise(() => Cli.run(["report", "--store", store, "--json"], env))
+        assert.strictEqual(JSON.parse(canceled.stdout).outcomes.canceled, intents.length)
+        // A listing that fails says that nothing was canceled yet.
+        const unreachable = yield* promise(() =>
+          Cli.run(["sweep", "--older-than", "6d", "--yes", "--store", Path.join(dir(), "w.sqlite")], {
+            FLEX_API_KEY: "fsk_test_x",
+            FLEX_BASE_URL: "http://127.0.0.1:9",
+            FLEX_MAX_RETRIES: "0"
+          })
+        )
+        assert.strictEqual(unreachable.code, 1, unreachable.stderr)
+        assert.match(unreachable.stderr, /^flex-worker: listing payment intents failed, so nothing was canceled yet: /)
+      })
+  )
+
   it.scopedLive("a wrong key: exit 2 with one line, nothing recorded; the right key then finishes every request", () =>
     Effect.gen(function* () {
       const sandbox = yield* Sandbox.start({ seed: 24, apiKey: "fsk_test_the_right_one" })

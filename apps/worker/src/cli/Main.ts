@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /**
- * `flex-worker`: exit codes are 0 when every request reached an outcome and none needs attention, 3 when
+ * `flex-worker`'s commands run (bin.ts loads this once it knows a command will run): exit codes are 0 when every request reached an outcome and none needs attention, 3 when
  * every request reached one but some need a person or input lines were rejected (0 with
  * `--ok-if-attention`), 2 for usage, configuration
  * and input errors (bad flags, missing FLEX_API_KEY, unreadable file, a PostgreSQL database, role or host
@@ -10,16 +9,21 @@
  * Errors are one line on stderr, never a stack trace, never a secret. Logs, process warnings included,
  * go to stderr too: JSON lines, or pretty on a terminal.
  */
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as Cli from "./cli/Cli.js"
+import * as Cli from "./Cli.js"
+import * as EngineNoise from "./EngineNoise.js"
+import * as Help from "./Help.js"
 
 let signal: "SIGINT" | "SIGTERM" | undefined
 process.once("SIGINT", () => {
@@ -113,10 +117,8 @@ const level = process.env.FLEX_WORKER_LOG_LEVEL
 const logLevel =
   LogLevel.allLevels.find((l) => l.label.toLowerCase() === (level ?? "warning").toLowerCase()) ?? LogLevel.Warning
 // Logs go to stderr, so stdout carries only the report (exactly one JSON object with --json).
-const logger = Logger.replace(
-  Logger.defaultLogger,
-  Logger.withConsoleError(process.stderr.isTTY ? Logger.prettyLoggerDefault : Logger.jsonLogger)
-)
+const sink = Logger.withConsoleError(process.stderr.isTTY ? Logger.prettyLoggerDefault : Logger.jsonLogger)
+const logger = Logger.replace(Logger.defaultLogger, EngineNoise.quiet(sink, logLevel))
 
 /** The secrets this process was given: the API key and token, and the database password (env or --store). */
 const secrets = (): Array<string> => {
@@ -143,6 +145,7 @@ const redact = (text: string): string => {
 process.removeAllListeners("warning")
 process.on("warning", (warning) => {
   const code = (warning as { code?: unknown }).code
+  if (EngineNoise.expectedWarning(warning)) return
   Effect.runSync(
     Effect.logWarning(redact(warning.message)).pipe(
       Effect.annotateLogs({ warning: warning.name, ...(typeof code === "string" ? { code } : {}) }),
@@ -152,43 +155,64 @@ process.on("warning", (warning) => {
   )
 })
 
-const main = Cli.run(process.argv).pipe(
-  Effect.provide(Layer.merge(NodeContext.layer, logger)),
-  Logger.withMinimumLogLevel(logLevel)
-)
+/**
+ * @effect/cli prints a usage error itself, as a block of help (in colour), before failing with it; the
+ * teardown prints it as one `flex-worker: …` line instead, so that printing is dropped.
+ */
+const withoutCliErrors = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Console.consoleWith((console) => Console.withConsole(effect, { ...console, error: () => Effect.void }))
 
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  // Without this, runMain swaps the default logger for the pretty one (on stdout) before `logger` above
-  // can replace it, so every log line would also land on stdout, beside the report.
-  disablePrettyLogger: true,
-  teardown: (exit, onExit) => {
-    if (Exit.isSuccess(exit)) return onExit(0)
-    if (Cause.isInterruptedOnly(exit.cause) || signal !== undefined) {
-      process.stderr.write(
-        `flex-worker: interrupted (${signal ?? "interrupt"}); pending requests resume on the next start\n`
-      )
-      return onExit(signal === "SIGTERM" ? 143 : 130)
-    }
-    const failure = Cause.failureOption(exit.cause)
-    // Another process held the store's lock for longer than the worker waits: one line, like "store in use".
-    const unavailable = storeUnavailable(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause))
-    if (unavailable !== undefined) {
-      process.stderr.write(`flex-worker: ${unavailable.message}\n`)
-      return onExit(2)
-    }
-    if (failure._tag === "Some") {
-      const error = failure.value
-      if ((error as { _tag?: unknown })._tag === "NeedsAttention") {
-        process.stderr.write(`flex-worker: ${(error as Error).message}\n`)
-        return onExit(3)
+const ansiEscape = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")
+
+/** A usage error of @effect/cli as plain text (its help document without the ANSI escapes). */
+const plainText = (error: ValidationError.ValidationError): string =>
+  HelpDoc.toAnsiText(error.error).replace(ansiEscape, "")
+
+/** Runs `flex-worker` with these arguments (`process.argv`) and exits with its code. */
+export const main = (argv: ReadonlyArray<string>) => {
+  const command = Help.commands.find((c) => c === argv[2])
+  const program = Cli.run(argv).pipe(
+    withoutCliErrors,
+    Effect.provide(Layer.merge(NodeContext.layer, logger)),
+    Logger.withMinimumLogLevel(logLevel)
+  )
+  runMain(program, command, argv)
+}
+
+const runMain = <E>(program: Effect.Effect<void, E>, command: Help.Command | undefined, argv: ReadonlyArray<string>) =>
+  NodeRuntime.runMain(program, {
+    disableErrorReporting: true,
+    // Without this, runMain swaps the default logger for the pretty one (on stdout) before `logger` above
+    // can replace it, so every log line would also land on stdout, beside the report.
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit)) return onExit(0)
+      if (Cause.isInterruptedOnly(exit.cause) || signal !== undefined) {
+        process.stderr.write(
+          `flex-worker: interrupted (${signal ?? "interrupt"}); pending requests resume on the next start\n`
+        )
+        return onExit(signal === "SIGTERM" ? 143 : 130)
       }
-      // @effect/cli prints its own message for usage errors.
-      if (!ValidationError.isValidationError(error)) process.stderr.write(`flex-worker: ${describe(error)}\n`)
-      return onExit(usage(error) ? 2 : 1)
+      const failure = Cause.failureOption(exit.cause)
+      // Another process held the store's lock for longer than the worker waits: one line, like "store in use".
+      const unavailable = storeUnavailable(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause))
+      if (unavailable !== undefined) {
+        process.stderr.write(`flex-worker: ${unavailable.message}\n`)
+        return onExit(2)
+      }
+      if (failure._tag === "Some") {
+        const error = failure.value
+        if ((error as { _tag?: unknown })._tag === "NeedsAttention") {
+          process.stderr.write(`flex-worker: ${(error as Error).message}\n`)
+          return onExit(3)
+        }
+        process.stderr.write(
+          `flex-worker: ${ValidationError.isValidationError(error) ? Help.argumentError(plainText(error), command, argv.slice(3)) : describe(error)}\n`
+        )
+        return onExit(usage(error) ? 2 : 1)
+      }
+      const defect = Cause.squash(exit.cause)
+      process.stderr.write(`flex-worker: unexpected error: ${describe(defect)}\n`)
+      return onExit(1)
     }
-    const defect = Cause.squash(exit.cause)
-    process.stderr.write(`flex-worker: unexpected error: ${describe(defect)}\n`)
-    return onExit(1)
-  }
-})
+  })

@@ -5,7 +5,7 @@
 import { Money } from "@flex/domain"
 import * as Data from "effect/Data"
 import * as Outcome from "../core/Outcome.js"
-import { defaultStore } from "../engine/Sqlite.js"
+import { defaultStore } from "./Help.js"
 import { retryable } from "../store/Store.js"
 
 export interface Report {

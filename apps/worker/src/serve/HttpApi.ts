@@ -22,6 +22,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { DecodeFailure, Ids } from "@flex/domain"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
@@ -140,7 +141,9 @@ const submit = Effect.gen(function* () {
     ...CancelRequest.make(c.payment_intent_id, c.reason),
     ...(c.request_id === undefined ? {} : { requestId: c.request_id })
   }))
-  const results = yield* store.submit(requests)
+  // Two runners given the same new request id at once both find it absent and both insert: the second
+  // insert violates the key. Submitting again then finds the stored request, as any resubmission does.
+  const results = yield* store.submit(requests).pipe(Effect.retry({ times: 2, while: (e) => uniqueViolation(e) }))
   const conflict = results.find((r) => r._tag === "Conflict")
   if (conflict !== undefined && conflict._tag === "Conflict") {
     return error(
@@ -237,15 +240,63 @@ export const router = (token: Redacted.Redacted<string>) =>
     HttpRouter.get("/metrics", metrics)
   )
 
-/** The app, with every unexpected failure turned into a 500 that says nothing about internals. */
+/** The SQLSTATE (PostgreSQL) or SQLite code of the driver error under a SqlError. */
+const sqlCode = (e: unknown): unknown =>
+  typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "SqlError"
+    ? (e as { cause?: { code?: unknown } }).cause?.code
+    : undefined
+
+/** A unique or primary key violated: another process stored the same key first. */
+const uniqueViolation = (e: unknown): boolean => {
+  const code = sqlCode(e)
+  return code === "23505" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE"
+}
+
+/** How long a client should wait before it submits again while the database is unreachable. */
+export const retryAfterSeconds = 5
+
+/**
+ * Whether a failure is the database's (the store's or the engine's storage): an outage, a failover, a
+ * connection cut. The caller can retry it, so it is a 503, not a 500. Found anywhere in the cause,
+ * failure or defect, through the errors' own `cause` chains (the engine wraps SqlError in its own).
+ */
+const databaseFailure = (cause: Cause.Cause<unknown>): boolean => {
+  const isDatabase = (e: unknown): boolean => {
+    let current = e
+    for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+      const tag = (current as { _tag?: unknown })._tag
+      if (tag === "SqlError" || tag === "PersistenceError") return true
+      current = (current as { cause?: unknown }).cause
+    }
+    return false
+  }
+  return [...Cause.failures(cause), ...Cause.defects(cause)].some(isDatabase)
+}
+
+/**
+ * The app: a database that cannot be reached is a 503 with `Retry-After` (a request body is one
+ * transaction, and resubmitting a request id never cancels twice, so retrying is always safe); every
+ * other unexpected failure is a 500 that says nothing about internals.
+ */
 export const app = (token: Redacted.Redacted<string>) =>
   router(token).pipe(
     Effect.catchTag("RouteNotFound", () => Effect.succeed(error(404, "not_found", "No such route"))),
     Effect.catchAllCause((cause) =>
-      Effect.zipRight(
-        Effect.logError("HTTP API request failed", cause),
-        Effect.succeed(error(500, "internal", "The worker could not handle this request; it was logged"))
-      )
+      databaseFailure(cause)
+        ? Effect.zipRight(
+            Effect.logWarning("HTTP API request failed: the database is unreachable", cause),
+            Effect.succeed(
+              error(
+                503,
+                "database_unavailable",
+                `The worker's database is unreachable; retry in ${retryAfterSeconds} s (resubmitting a request id never cancels twice)`
+              ).pipe(HttpServerResponse.setHeader("retry-after", String(retryAfterSeconds)))
+            )
+          )
+        : Effect.zipRight(
+            Effect.logError("HTTP API request failed", cause),
+            Effect.succeed(error(500, "internal", "The worker could not handle this request; it was logged"))
+          )
     )
   )
 
