@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, FastCheck as fc, Option, Redacted } from "effect"
-import { Webhook } from "../src/index.js"
+import { Arbitrary, Cause, Effect, Exit, FastCheck as fc, Option, Redacted, Schema } from "effect"
+import { Webhook, WebhookEvent } from "../src/index.js"
 import { load } from "./fixtures.js"
 import { yieldToEventLoop } from "./support/yield.js"
 
@@ -133,6 +133,25 @@ describe("Webhook fuzzing (fast-check): a value or a typed error, never a defect
         await yieldToEventLoop()
       }),
       { numRuns: 300 }
+    )
+  })
+
+  it("every event the schemas can make round-trips through JSON and verifies once signed", async () => {
+    const encode = Schema.encodeSync(WebhookEvent.WebhookEvent)
+    await fc.assert(
+      fc.asyncProperty(Arbitrary.make(WebhookEvent.WebhookEvent), async (event) => {
+        const wire = JSON.parse(JSON.stringify(encode(event)))
+        const payload = JSON.stringify(wire)
+        const headers = await Effect.runPromise(Webhook.sign({ secret, id: "msg_1", body: payload }))
+        const result = await run(Webhook.constructEvent(payload, headers, secret))
+        assert.isTrue(result.ok)
+        if (result.ok) {
+          assert.strictEqual(result.value.event_type, event.event_type)
+          assert.deepStrictEqual(JSON.parse(JSON.stringify(encode(result.value))), wire)
+        }
+        await yieldToEventLoop()
+      }),
+      { numRuns: 100 }
     )
   })
 
