@@ -475,7 +475,7 @@ describe("Webhooks", () => {
     })
   )
 
-  it.scopedLive("close and reset drop pending retries: no timer or request is left", () =>
+  it.scopedLive("DELETE, close and reset drop pending retries: no timer or request is left", () =>
     Effect.gen(function* () {
       const hook = yield* receiver([], 500)
       const engine = new Engine({
@@ -502,10 +502,17 @@ describe("Webhooks", () => {
       assert.strictEqual(engine.webhooks.pending, 0)
       assert.deepStrictEqual(engine.webhooks.deliveries(), [])
 
-      engine.webhooks.register({ webhook: { url: hook.url } })
+      // Deleting the endpoint drops its retry, and only its own.
+      const doomed = engine.webhooks.register({ webhook: { url: hook.url } })
+      const other = yield* receiver([], 500)
+      engine.webhooks.register({ webhook: { url: other.url } })
       engine.store.create([{ status: "requires_capture" }])
       yield* hook.take
-      yield* retrying(1)
+      yield* other.take
+      yield* retrying(2)
+      assert.strictEqual(engine.webhooks.pending, 2)
+      const deleted = engine.webhooks.api("DELETE", `/${typeof doomed === "string" ? "" : doomed.id}`, undefined)
+      assert.strictEqual(deleted.status, 200)
       assert.strictEqual(engine.webhooks.pending, 1)
       yield* Effect.promise(() => engine.close())
       assert.strictEqual(engine.webhooks.pending, 0)

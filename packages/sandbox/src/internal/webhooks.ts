@@ -149,7 +149,8 @@ export class Webhooks {
   private events: Array<EventRecord> = []
   private readonly byEventId = new Map<string, EventRecord>()
   private log: Array<Webhook.Delivery> = []
-  private readonly timers = new Set<NodeJS.Timeout>()
+  /** Pending attempts, with the endpoint each is for. */
+  private readonly timers = new Map<NodeJS.Timeout, string>()
   private readonly inflight = new Set<Http.ClientRequest>()
   private generation = 0
   private closed = false
@@ -171,7 +172,7 @@ export class Webhooks {
   /** Drops every pending retry and every attempt in flight. */
   private cancelPending(): void {
     this.generation++
-    for (const timer of this.timers) clearTimeout(timer)
+    for (const timer of this.timers.keys()) clearTimeout(timer)
     this.timers.clear()
     for (const req of this.inflight) req.destroy()
     this.inflight.clear()
@@ -254,8 +255,7 @@ export class Webhooks {
       case "GET":
         return Webhooks.envelope(endpoint)
       case "DELETE":
-        // Pending retries to it find it gone and stop.
-        this.endpoints.delete(id.toUpperCase())
+        this.remove(id.toUpperCase())
         return Webhooks.envelope(endpoint)
       default: {
         const update = parseInput(body, true)
@@ -264,6 +264,16 @@ export class Webhooks {
         if (update.events !== undefined) endpoint.events = update.events
         return Webhooks.envelope(endpoint)
       }
+    }
+  }
+
+  /** Removes an endpoint and its pending retries; an attempt in flight ends, is logged, and is not retried. */
+  private remove(key: string): void {
+    this.endpoints.delete(key)
+    for (const [timer, webhookKey] of this.timers) {
+      if (webhookKey !== key) continue
+      clearTimeout(timer)
+      this.timers.delete(timer)
     }
   }
 
@@ -374,7 +384,7 @@ export class Webhooks {
       this.timers.delete(timer)
       this.attempt(job)
     }, delayMs)
-    this.timers.add(timer)
+    this.timers.set(timer, job.webhookKey)
   }
 
   private attempt(job: Job): void {
@@ -393,7 +403,8 @@ export class Webhooks {
       this.inflight.delete(req)
       if (this.closed || job.generation !== this.generation) return
       const delivered = status !== null && status >= 200 && status < 300
-      const last = job.attempt >= this.retry.attempts
+      // Deleted meanwhile: this attempt is the last.
+      const last = job.attempt >= this.retry.attempts || !this.endpoints.has(job.webhookKey)
       this.log.push({
         event_id: event.event_id,
         event_type: event.event_type,
