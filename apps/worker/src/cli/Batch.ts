@@ -90,7 +90,7 @@ export const run = <R>(
     const work = pending.pipe(
       Stream.mapEffect(
         (request) =>
-          Effect.map(CancelWorkflow.CancelPaymentIntent.execute(request), (outcome) => {
+          Effect.map(CancelWorkflow.execute(request), (outcome) => {
             Report.add(report, outcome)
             done++
             options.onOutcome?.(done, outcome)

@@ -157,14 +157,14 @@ const submit = Effect.gen(function* () {
   for (const [i, result] of results.entries()) {
     if (result._tag === "New") {
       yield* Metric.increment(Metrics.requestsAccepted)
-      yield* CancelWorkflow.CancelPaymentIntent.execute(result.request, { discard: true })
+      yield* CancelWorkflow.execute(result.request, { discard: true })
     } else if (result._tag === "Existing" && !result.done) {
-      yield* CancelWorkflow.CancelPaymentIntent.execute(result.request, { discard: true })
+      yield* CancelWorkflow.execute(result.request, { discard: true })
     } else if (result._tag === "Existing" && decoded.right[i]?.retry_gave_up === true) {
       const again = yield* store.retryGaveUp(result.request.requestId)
       if (Option.isSome(again)) {
         retried.add(again.value.requestId)
-        yield* CancelWorkflow.CancelPaymentIntent.execute(again.value, { discard: true })
+        yield* CancelWorkflow.execute(again.value, { discard: true })
       }
     }
   }

@@ -19,7 +19,7 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Console from "effect/Console"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -57,7 +57,7 @@ export const sweep = Effect.gen(function* () {
   for (;;) {
     const page = yield* store.pendingPage(cursor, 500)
     for (const { cursor: _, ...request } of page) {
-      yield* CancelWorkflow.CancelPaymentIntent.execute(request, { discard: true })
+      yield* CancelWorkflow.execute(request, { discard: true })
       started++
     }
     const last = page[page.length - 1]
