@@ -6,13 +6,15 @@
  *
  * Cases: decode (`decode.ts`), client (`client.ts`), worker against the rate limit, worker ceiling
  * and memory (`worker.ts`), sandbox throughput (`sandbox.ts`). `--only=decode,client` runs only the named
- * cases (decode, client, sandbox, rate, ceiling, pg, memory) and leaves `bench/results.json` alone.
+ * cases (decode, client, sandbox, rate, ceiling, pg, memory, startup) and leaves `bench/results.json` alone.
+ * The CLI's start-up against its floor is `startup.ts`.
  */
 import { writeFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { type ClientFigures, runClientBench } from "./client.js"
 import { runDecodeBench } from "./decode.js"
 import { runSandboxBench } from "./sandbox.js"
+import { runStartupBench } from "./startup.js"
 import { fmt } from "./stats.js"
 import {
   clusterModeAvailable,
@@ -90,6 +92,8 @@ if (runs("memory") && !quick)
   log(`[memory] ${fmt(sizes.memoryIds)} cancellations: this takes a while (see BENCHMARKS.md)`)
 const memory = await attempt("memory", () => runSqliteCeilingBench(sizes.memoryIds))
 
+const startup = await attempt("startup", () => runStartupBench(quick ? 3 : 7))
+
 const byName = (name: string): ClientFigures | undefined => client?.clients.find((c) => c.name === name)
 const pgCps = (result: typeof pg1) => (result !== undefined && "cps" in result ? result.cps : null)
 
@@ -123,7 +127,13 @@ const results = {
     ceiling_pg3_cps: round(pgCps(pg3))
   },
   memory: { ids: memory === undefined ? null : sizes.memoryIds, peak_rss_mb: round(memory?.peakRssMb, 0) },
-  sandbox: { rps: round(sandbox?.rps, 0) }
+  sandbox: { rps: round(sandbox?.rps, 0) },
+  startup: {
+    floor_ms: round(startup?.floor_ms, 0),
+    help_ms: round(startup?.help_ms, 0),
+    cancel_ms: round(startup?.cancel_ms, 0),
+    api_call_ms: round(startup?.api_call_ms, 1)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -214,6 +224,26 @@ if (memory !== undefined) {
     `peak RSS ${fmt(memory.peakRssMb)} MB (${fmt(memory.cps, 1)} cancels/s, ${fmt(memory.wallSeconds)} s)`,
     "≤ 300 MB",
     memory.peakRssMb === null ? null : memory.peakRssMb <= 300
+  )
+}
+if (startup !== undefined) {
+  const help = ratio(startup.help_ms, startup.floor_ms)
+  const cancelGoal = 2 * startup.floor_ms + startup.api_call_ms
+  info(
+    `start-up: node -e 'import("effect")' (the floor)`,
+    `${fmt(startup.floor_ms, 0)} ms (median of ${startup.rounds})`
+  )
+  goal(
+    "start-up: flex-worker --help",
+    `${fmt(startup.help_ms, 0)} ms (${fmt(help, 2)}× the floor)`,
+    "≤ 1.5× the floor",
+    help === null ? null : help <= 1.5
+  )
+  goal(
+    "start-up: flex-worker cancel (one intent, a fresh store)",
+    `${fmt(startup.cancel_ms, 0)} ms (${fmt(ratio(startup.cancel_ms, startup.floor_ms), 2)}× the floor; the API call ${fmt(startup.api_call_ms, 1)} ms)`,
+    "≤ 2× the floor + the call",
+    startup.cancel_ms <= cancelGoal
   )
 }
 if (sandbox !== undefined) {

@@ -1,7 +1,7 @@
 /**
  * The Flex client as the worker uses it: on undici, behind the stop gate and the rate limiter.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { FlexClient } from "@flex/http"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
