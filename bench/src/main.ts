@@ -5,7 +5,8 @@
  * fails on a missed goal (a case that breaks does fail the run).
  *
  * Cases: decode (`decode.ts`), client (`client.ts`), worker against the rate limit, worker ceiling
- * and memory (`worker.ts`), sandbox throughput (`sandbox.ts`). `--only=decode,client` runs only the named
+ * on both SQLite engines and memory (`worker.ts`), the floor of a cancellation (`floor.ts`), sandbox
+ * throughput (`sandbox.ts`). `--only=decode,client` runs only the named
  * cases (decode, client, sandbox, rate, ceiling, pg, memory, startup) and leaves `bench/results.json` alone.
  * The CLI's start-up against its floor is `startup.ts`.
  */
@@ -13,6 +14,7 @@ import { writeFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { type ClientFigures, runClientBench } from "./client.js"
 import { runDecodeBench } from "./decode.js"
+import { runFloorBench } from "./floor.js"
 import { runSandboxBench } from "./sandbox.js"
 import { runStartupBench } from "./startup.js"
 import { fmt } from "./stats.js"
@@ -78,7 +80,10 @@ const decode = await attempt("decode", async () => runDecodeBench(sizes.decode))
 const client = await attempt("client", () => runClientBench(sizes.client))
 const sandbox = await attempt("sandbox", () => runSandboxBench({ durationMs: sizes.sandboxMs, log: false }))
 const rate = await attempt("rate", () => runRateLimitBench(sizes.rateIntents, 100))
-const ceiling = await attempt("ceiling", () => runSqliteCeilingBench(sizes.ceilingIntents))
+// Side by side: the embedded engine (the default), the cluster engine on SQLite (the reference), the floor.
+const ceiling = await attempt("ceiling", () => runSqliteCeilingBench(sizes.ceilingIntents, "embedded"))
+const ceilingCluster = await attempt("ceiling", () => runSqliteCeilingBench(sizes.ceilingIntents, "cluster"))
+const floor = await attempt("floor", () => runFloorBench(sizes.ceilingIntents))
 
 const pgSkip = await (async (): Promise<{ url: string } | { skipped: string }> => {
   if (!runs("pg")) return { skipped: "not selected" }
@@ -123,6 +128,13 @@ const results = {
     calls_per_cancel: round(rate?.calls_per_cancel, 3),
     http_429: rate?.http_429 ?? null,
     ceiling_sqlite_cps: round(ceiling?.cps),
+    ceiling_sqlite_cpu_ms: round(ceiling?.cpuMsPerCancelSteady, 2),
+    ceiling_sqlite_statements: round(ceiling?.statementsPerCancel, 1),
+    ceiling_sqlite_cluster_cps: round(ceilingCluster?.cps),
+    ceiling_sqlite_cluster_cpu_ms: round(ceilingCluster?.cpuMsPerCancelSteady, 2),
+    ceiling_sqlite_cluster_statements: round(ceilingCluster?.statementsPerCancel, 1),
+    floor_cps: round(floor?.cps),
+    floor_cpu_ms: round(floor?.cpuMsPerCancel, 3),
     ceiling_pg1_cps: round(pgCps(pg1)),
     ceiling_pg3_cps: round(pgCps(pg3))
   },
@@ -207,8 +219,32 @@ if (rate !== undefined) {
 }
 if (ceiling !== undefined) {
   const figure = `${fmt(ceiling.cps, 1)} cancels/s (${fmt(ceiling.cpuMsPerCancel, 1)} ms CPU each, start-up included)`
-  goal(`worker ceiling, SQLite (${fmt(ceiling.intents)} intents)`, figure, "≥ 500/s", ceiling.cps >= 500)
+  goal(`worker ceiling, SQLite, embedded engine (${fmt(ceiling.intents)} intents)`, figure, "≥ 500/s", ceiling.cps >= 500)
+  goal(
+    "worker: CPU per cancellation, embedded engine",
+    `${fmt(ceiling.cpuMsPerCancelSteady, 2)} ms (start-up excluded)`,
+    "≤ 2 ms",
+    ceiling.cpuMsPerCancelSteady === null ? null : ceiling.cpuMsPerCancelSteady <= 2
+  )
+  info("worker: SQL statements per cancellation, embedded engine", fmt(ceiling.statementsPerCancel, 1))
   goal("worker ceiling ≥ a 100 req/s API", `${fmt(ceiling.cps, 1)} cancels/s`, "≥ 100/s", ceiling.cps >= 100)
+}
+if (ceilingCluster !== undefined) {
+  info(
+    `worker ceiling, SQLite, cluster engine (reference, ${fmt(ceilingCluster.intents)} intents)`,
+    `${fmt(ceilingCluster.cps, 1)} cancels/s, ${fmt(ceilingCluster.cpuMsPerCancelSteady, 2)} ms CPU each (start-up excluded), ${fmt(ceilingCluster.statementsPerCancel, 1)} SQL statements each`
+  )
+}
+if (floor !== undefined) {
+  info(
+    "floor: raw undici + Decoder + the same writes in better-sqlite3",
+    `${fmt(floor.cps, 1)} cancels/s, ${fmt(floor.cpuMsPerCancel, 3)} ms CPU each, ${fmt(floor.statementsPerCancel, 1)} statements each`
+  )
+  const over = (result: typeof ceiling) =>
+    result === undefined || result.cpuMsPerCancelSteady === null
+      ? "n/a"
+      : `${fmt(result.cpuMsPerCancelSteady / floor.cpuMsPerCancel, 1)}×`
+  info("worker CPU per cancellation over the floor", `embedded ${over(ceiling)}, cluster ${over(ceilingCluster)}`)
 }
 for (const [label, result] of [
   ["worker ceiling, PostgreSQL, 1 runner", pg1],

@@ -110,23 +110,35 @@ export interface CancelRun {
   }
   readonly usage: Usage
   readonly wallSeconds: number
+  /** SQL statements the worker ran on SQLite, start-up included. */
+  readonly statements: number
 }
+
+/** The SQLite engines of `flex-worker` (FLEX_WORKER_ENGINE): the embedded one is the default. */
+export type Engine = "embedded" | "cluster"
+
+/** Preloaded into the worker to count its SQL statements (`count-statements.cjs`). */
+const statementCounter = fileURLToPath(new URL("./count-statements.cjs", import.meta.url))
+const workerPackage = fileURLToPath(new URL("../../apps/worker/package.json", import.meta.url))
 
 /** `flex-worker cancel --file … --json` on a fresh store; fails unless every request was canceled. */
 const runCancel = async (
   sandbox: SandboxProcess,
   ids: ReadonlyArray<string>,
   dir: string,
-  options: { readonly rate: number; readonly concurrency: number }
+  options: { readonly rate: number; readonly concurrency: number; readonly engine?: Engine }
 ): Promise<CancelRun> => {
   const file = Path.join(dir, `ids-${ids.length}.txt`)
   writeFileSync(file, `${ids.join("\n")}\n`)
   const store = Path.join(dir, `worker-${Date.now()}.sqlite`)
+  const statementsFile = Path.join(dir, `statements-${Date.now()}.txt`)
   const started = performance.now()
   const child = spawn(
     process.execPath,
     [
       ...workerNodeFlags,
+      "--require",
+      statementCounter,
       workerBin,
       "cancel",
       "--file",
@@ -140,7 +152,14 @@ const runCancel = async (
       "--json"
     ],
     {
-      env: { ...process.env, FLEX_API_KEY: apiKey, FLEX_BASE_URL: sandbox.url.origin },
+      env: {
+        ...process.env,
+        FLEX_API_KEY: apiKey,
+        FLEX_BASE_URL: sandbox.url.origin,
+        FLEX_WORKER_ENGINE: options.engine ?? "embedded",
+        FLEX_BENCH_SQLITE_FROM: workerPackage,
+        FLEX_BENCH_STATEMENTS_FILE: statementsFile
+      },
       stdio: ["ignore", "pipe", "inherit"]
     }
   )
@@ -156,7 +175,8 @@ const runCancel = async (
   if (report.outcomes.canceled !== ids.length) {
     throw new Error(`flex-worker canceled ${report.outcomes.canceled} of ${ids.length}: ${out.slice(0, 300)}`)
   }
-  return { report, usage: figures, wallSeconds: (performance.now() - started) / 1000 }
+  const statements = Number(readFileSync(statementsFile, "utf8"))
+  return { report, usage: figures, wallSeconds: (performance.now() - started) / 1000, statements }
 }
 
 const withTempDir = async <A>(f: (dir: string) => Promise<A>): Promise<A> => {
@@ -201,26 +221,46 @@ export const runRateLimitBench = (intents: number, limit = 100): Promise<RateLim
   })
 
 export interface CeilingResult {
+  readonly engine: Engine
   readonly intents: number
   readonly cps: number
-  /** The worker's CPU time per cancellation, ms (start-up included). */
+  /** The worker's CPU time per cancellation, ms, start-up included. */
   readonly cpuMsPerCancel: number | null
+  /** The same without start-up: less the CPU of a run of one intent on a fresh store. */
+  readonly cpuMsPerCancelSteady: number | null
+  /** SQL statements per cancellation, less those of a run of one intent. */
+  readonly statementsPerCancel: number
   readonly peakRssMb: number | null
   readonly wallSeconds: number
 }
 
-/** Case 4 (embedded) and case 5: no limit, no latency, `--rate 0`. */
-export const runSqliteCeilingBench = (intents: number, concurrency = 16): Promise<CeilingResult> =>
+/**
+ * Case 4 (embedded) and case 5: no limit, no latency, `--rate 0`, on `engine`. A run of one intent
+ * before it gives the start-up's CPU and statements, taken off the per-cancellation figures.
+ */
+export const runSqliteCeilingBench = (
+  intents: number,
+  engine: Engine = "embedded",
+  concurrency = 16
+): Promise<CeilingResult> =>
   withTempDir(async (dir) => {
     const sandbox = await startSandbox()
     try {
+      const one = await runCancel(sandbox, await createIntents(sandbox, 1), dir, { rate: 0, concurrency, engine })
       const ids = await createIntents(sandbox, intents)
-      const run = await runCancel(sandbox, ids, dir, { rate: 0, concurrency })
-      const figures = callFigures(await calls(sandbox))
+      const before = (await calls(sandbox)).length
+      const run = await runCancel(sandbox, ids, dir, { rate: 0, concurrency, engine })
+      const figures = callFigures((await calls(sandbox)).slice(before))
+      const cpu = run.usage.cpuSeconds
+      const startup = one.usage.cpuSeconds
       return {
+        engine,
         intents,
         cps: figures.cps,
-        cpuMsPerCancel: run.usage.cpuSeconds === null ? null : (run.usage.cpuSeconds * 1000) / intents,
+        cpuMsPerCancel: cpu === null ? null : (cpu * 1000) / intents,
+        cpuMsPerCancelSteady:
+          cpu === null || startup === null ? null : ((cpu - startup) * 1000) / Math.max(1, intents - 1),
+        statementsPerCancel: (run.statements - one.statements) / Math.max(1, intents - 1),
         peakRssMb: run.usage.peakRssMb,
         wallSeconds: run.wallSeconds
       }
