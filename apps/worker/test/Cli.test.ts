@@ -62,8 +62,16 @@ describe("flex-worker CLI", () => {
       const again = yield* promise(() => Cli.run(["report", "--store", store, "--json"], env))
       assert.strictEqual(again.code, 0, again.stderr)
       assert.deepStrictEqual(JSON.parse(again.stdout).outcomes, report.outcomes)
+      assert.deepStrictEqual(report.duplicate_lines, [{ line: 6, payment_intent_id: a!.payment_intent_id }])
       const text = yield* promise(() => Cli.run(["report", "--store", store], env))
       assert.include(text.stdout, "Amount released: $25.00")
+      const batchText = yield* promise(() =>
+        Cli.run(["cancel", "--file", file, "--store", Path.join(work, "other.sqlite"), "--ok-if-attention"], env)
+      )
+      assert.include(
+        batchText.stdout,
+        `Duplicate lines collapsed: 1\n  line 6: ${a!.payment_intent_id} (already in this batch)\n`
+      )
       // Scripts that only care about completion: 0 once every request has an outcome.
       const relaxed = yield* promise(() =>
         Cli.run(["cancel", c!.payment_intent_id, "--file", file, "--store", store, "--json", "--ok-if-attention"], env)
@@ -187,9 +195,18 @@ describe("flex-worker CLI", () => {
       assert.include(stopped.stderr, "resume")
       const callsAtStop = (yield* sandbox.calls).length
       assert.isBelow(callsAtStop, 30, "it stopped before the end")
-      // The next start, with no IDs at all, picks up every request that was pending.
+      // It prints the counts so far: one JSON object, marked interrupted.
+      const partial = JSON.parse(stopped.stdout)
+      assert.isTrue(partial.interrupted)
+      assert.isBelow(partial.total, 30)
+      assert.strictEqual(partial.outcomes.canceled, partial.total)
+      // The store holds those, and perhaps one that a call still on the wire recorded during the stop.
+      const atStop = JSON.parse((yield* promise(() => Cli.run(["report", "--store", store, "--json"], env))).stdout)
+      assert.isAtLeast(atStop.total, partial.total)
+      // The next start, with no IDs at all, picks up every request that was pending, and says how many.
       const second = yield* promise(() => Cli.run(["cancel", "--store", store, "--rate", "100", "--json"], env))
       assert.strictEqual(second.code, 0, second.stderr)
+      assert.strictEqual(JSON.parse(second.stdout).resumed, 30 - atStop.total)
       const report = yield* promise(() => Cli.run(["report", "--store", store, "--json"], env))
       assert.strictEqual(JSON.parse(report.stdout).outcomes.canceled, 30)
     })

@@ -31,6 +31,8 @@ export interface Options {
   readonly onPending?: (pending: number) => void
   /** Called after each request that ran reaches its outcome. */
   readonly onOutcome?: (done: number, outcome: Outcome.Outcome) => void
+  /** The report to fill (so that a caller can print what is in it if the batch is interrupted). */
+  readonly report?: Report.Report
   /** Called for each rejected input line. */
   readonly onInvalid?: (input: Extract<Input.Input, { _tag: "Invalid" }>) => void
 }
@@ -50,33 +52,54 @@ export const run = <R>(
 > =>
   Effect.gen(function* () {
     const store = yield* Store
-    const report = Report.empty()
+    const report = options.report ?? Report.empty()
     const batch = crypto.randomUUID()
+    let accepted = 0
 
     yield* inputs.pipe(
       Stream.filterMap((input) => {
-        if (input._tag === "Intent") return Option.some(CancelRequest.make(input.paymentIntentId, input.reason))
+        if (input._tag === "Intent") {
+          return Option.some({ line: input.line, request: CancelRequest.make(input.paymentIntentId, input.reason) })
+        }
         report.invalidLines.push({ line: input.line, text: input.text, problem: input.problem })
         options.onInvalid?.(input)
         return Option.none()
       }),
       Stream.grouped(chunkSize),
-      Stream.mapEffect((chunk) =>
-        Effect.map(store.intake(Chunk.toReadonlyArray(chunk), batch, options.retryGaveUp), (results) => {
-          for (const result of results) {
-            if (result._tag === "Duplicate") report.duplicates++
-            else if (result._tag === "Done") {
-              // Submitted before: its outcome stands, and no API call is made.
-              report.resubmitted++
-              Report.add(report, result.outcome, false)
+      Stream.mapEffect((chunk) => {
+        const items = Chunk.toReadonlyArray(chunk)
+        return Effect.map(
+          store.intake(
+            items.map((item) => item.request),
+            batch,
+            options.retryGaveUp
+          ),
+          (results) => {
+            // One result per request, in order: the line each came from is the item at the same index.
+            for (const [i, result] of results.entries()) {
+              if (result._tag === "Accepted") accepted++
+              else if (result._tag === "Duplicate") {
+                report.duplicates++
+                const item = items[i]
+                if (item !== undefined && report.duplicateLines.length < Report.duplicateLinesKept) {
+                  report.duplicateLines.push({ line: item.line, paymentIntentId: item.request.paymentIntentId })
+                }
+              } else {
+                // Submitted before: its outcome stands, and no API call is made.
+                report.resubmitted++
+                Report.add(report, result.outcome, false)
+              }
             }
           }
-        })
-      ),
+        )
+      }),
       Stream.runDrain
     )
 
     const counts = yield* store.counts
+    // Pending beyond what this batch accepted: requests an earlier run left (a crash, an interrupt).
+    report.resumed = Math.max(0, counts.requests - counts.outcomes - accepted)
+    report.pending = counts.requests - counts.outcomes
     options.onPending?.(counts.requests - counts.outcomes)
     let done = 0
     const pending = Stream.paginateChunkEffect(undefined as PendingCursor | undefined, (cursor) =>

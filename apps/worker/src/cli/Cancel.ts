@@ -55,7 +55,9 @@ const runBatch = <R>(inputs: Stream.Stream<Input.Input, Input.InputError, R>, op
       )
     }
     let progress = Progress.make(0, "off")
+    const partial = Report.empty()
     const report = yield* Batch.run(inputs, {
+      report: partial,
       concurrency: options.concurrency,
       retryGaveUp: options.retryGaveUp,
       onPending: (pending) => {
@@ -65,7 +67,23 @@ const runBatch = <R>(inputs: Stream.Stream<Input.Input, Input.InputError, R>, op
       onInvalid: (input) => {
         if (!options.json) process.stderr.write(`skipped ${input.problem}\n`)
       }
-    }).pipe(Effect.provide(Worker.layer({ store: options.store, rate: options.rate })))
+    }).pipe(
+      Effect.provide(Worker.layer({ store: options.store, rate: options.rate })),
+      // Stopped by a signal: what reached an outcome so far, once the engine has stopped (the exit code
+      // and the stderr line say it was interrupted). Nothing is printed before the work began.
+      Effect.onInterrupt(() =>
+        partial.pending === 0 && partial.total === 0
+          ? Effect.void
+          : Effect.suspend(() => {
+              progress.finish()
+              return Console.log(
+                options.json
+                  ? JSON.stringify({ ...Report.toJson(partial, options.store), interrupted: true })
+                  : `Interrupted: the counts so far (the requests without an outcome resume on the next start)\n${Report.toText(partial, options.store)}`
+              )
+            })
+      )
+    )
     progress.finish()
     yield* print(report, options.json, options.store)
     // Done, but not clean: exit 3, so a cron job or a script can tell it from a run nobody has to read.

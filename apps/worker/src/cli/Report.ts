@@ -15,6 +15,12 @@ export interface Report {
   apiCalls: number
   resubmitted: number
   duplicates: number
+  /** The first {@link duplicateLinesKept} lines that repeated an intent already in the batch. */
+  readonly duplicateLines: Array<{ readonly line: number; readonly paymentIntentId: string }>
+  /** Requests an earlier run left pending that this run took up. */
+  resumed: number
+  /** Requests without an outcome when the run began its work (this batch's and the resumed ones). */
+  pending: number
   readonly invalidLines: Array<{ readonly line: number; readonly text: string; readonly problem: string }>
   readonly needsAttention: Array<{
     readonly paymentIntentId: string
@@ -30,6 +36,9 @@ export const empty = (): Report => ({
   apiCalls: 0,
   resubmitted: 0,
   duplicates: 0,
+  duplicateLines: [],
+  resumed: 0,
+  pending: 0,
   invalidLines: [],
   needsAttention: []
 })
@@ -58,6 +67,9 @@ export const attentionList = (report: Report): Report["needsAttention"] =>
       Outcome.tags.indexOf(a.outcome) - Outcome.tags.indexOf(b.outcome) ||
       (a.paymentIntentId < b.paymentIntentId ? -1 : a.paymentIntentId > b.paymentIntentId ? 1 : 0)
   )
+
+/** How many duplicate lines a report names (the count is always exact). */
+export const duplicateLinesKept = 50
 
 /** Every request ended in an outcome and no input line was rejected. */
 export const isClean = (report: Report): boolean => report.invalidLines.length === 0
@@ -112,6 +124,8 @@ export const toJson = (report: Report, store = defaultStore) => ({
   outcomes: Object.fromEntries(Outcome.tags.map((tag) => [Outcome.key[tag], report.outcomes[tag]])),
   amount_released: report.amountReleased,
   api_calls: report.apiCalls,
+  resumed: report.resumed,
+  duplicate_lines: report.duplicateLines.map((d) => ({ line: d.line, payment_intent_id: d.paymentIntentId })),
   invalid_lines: report.invalidLines.map((l) => ({ line: l.line, problem: l.problem })),
   needs_attention: attentionList(report).map((n) => ({
     payment_intent_id: n.paymentIntentId,
@@ -131,7 +145,18 @@ export const toText = (report: Report, store = defaultStore): string => {
   for (const tag of Outcome.tags) lines.push(`  ${Outcome.key[tag].padEnd(width)}  ${report.outcomes[tag]}`)
   lines.push(`Amount released: ${Money.format(Money.cents(report.amountReleased))}`)
   lines.push(`API calls: ${report.apiCalls}`)
-  if (report.duplicates > 0) lines.push(`Duplicate lines collapsed: ${report.duplicates}`)
+  if (report.resumed > 0) {
+    lines.push(
+      `Resumed: ${report.resumed} ${report.resumed === 1 ? "request" : "requests"} an earlier run left pending`
+    )
+  }
+  if (report.duplicates > 0) {
+    lines.push(`Duplicate lines collapsed: ${report.duplicates}`)
+    for (const d of report.duplicateLines) lines.push(`  line ${d.line}: ${d.paymentIntentId} (already in this batch)`)
+    if (report.duplicates > report.duplicateLines.length) {
+      lines.push(`  … and ${report.duplicates - report.duplicateLines.length} more`)
+    }
+  }
   if (report.invalidLines.length > 0) {
     lines.push(`Invalid input lines: ${report.invalidLines.length}`)
     for (const l of report.invalidLines.slice(0, 50)) lines.push(`  ${l.problem}`)
