@@ -13,8 +13,8 @@ import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import { Decoder, PaymentIntent } from "@flex/domain"
 import { Agent, request } from "undici"
-import { createIntents, startSandbox } from "./worker.js"
 import { stop } from "./child.js"
+import { createIntents, startSandbox } from "./worker.js"
 
 // better-sqlite3 is the worker's dependency: loaded from there, the very build the worker runs.
 const Database = createRequire(new URL("../../apps/worker/package.json", import.meta.url))("better-sqlite3")

@@ -219,7 +219,12 @@ if (rate !== undefined) {
 }
 if (ceiling !== undefined) {
   const figure = `${fmt(ceiling.cps, 1)} cancels/s (${fmt(ceiling.cpuMsPerCancel, 1)} ms CPU each, start-up included)`
-  goal(`worker ceiling, SQLite, embedded engine (${fmt(ceiling.intents)} intents)`, figure, "≥ 500/s", ceiling.cps >= 500)
+  goal(
+    `worker ceiling, SQLite, embedded engine (${fmt(ceiling.intents)} intents)`,
+    figure,
+    "≥ 500/s",
+    ceiling.cps >= 500
+  )
   goal(
     "worker: CPU per cancellation, embedded engine",
     `${fmt(ceiling.cpuMsPerCancelSteady, 2)} ms (start-up excluded)`,

@@ -14,7 +14,7 @@ import * as DurableClock from "@effect/workflow/DurableClock"
 import * as DurableDeferred from "@effect/workflow/DurableDeferred"
 import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
-import { Cause, Context, Deferred, Effect, Exit, Layer, Schema, Scope, TestClock } from "effect"
+import { Cause, type Context, Deferred, Effect, Exit, Layer, Schema, Scope, TestClock } from "effect"
 import * as Embedded from "../src/engine/Embedded.js"
 
 const tempFile = Effect.acquireRelease(
@@ -31,10 +31,7 @@ const open = <E>(file: string, workflows: Layer.Layer<never, E, WorkflowEngine>)
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(
-      workflows.pipe(
-        Layer.provideMerge(Embedded.layer),
-        Layer.provideMerge(SqliteClient.layer({ filename: file }))
-      ),
+      workflows.pipe(Layer.provideMerge(Embedded.layer), Layer.provideMerge(SqliteClient.layer({ filename: file }))),
       scope
     )
     return {
@@ -87,7 +84,11 @@ describe("the embedded engine", () => {
 
   it.scoped("a parent waits for its child, which sleeps an hour (ported: nested workflows)", () =>
     Effect.gen(function* () {
-      const Child = Workflow.make({ name: "ChildWorkflow", payload: { id: Schema.String }, idempotencyKey: (p) => p.id })
+      const Child = Workflow.make({
+        name: "ChildWorkflow",
+        payload: { id: Schema.String },
+        idempotencyKey: (p) => p.id
+      })
       const Parent = Workflow.make({
         name: "ParentWorkflow",
         payload: { id: Schema.String },
@@ -143,56 +144,60 @@ describe("the embedded engine", () => {
     })
   )
 
-  it.scoped("a restart resumes an execution: stored activities replay, the one in flight runs again with the same key", () =>
-    Effect.gen(function* () {
-      const calls: Array<{ step: string; attempt: number; key: string }> = []
-      const inFlight = yield* Deferred.make<void>()
-      let hang = true
-      const Steps = Workflow.make({
-        name: "Steps",
-        payload: { id: Schema.String },
-        success: Schema.String,
-        idempotencyKey: (p) => p.id
-      })
-      const step = (name: string) =>
-        Activity.make({
-          name,
+  it.scoped(
+    "a restart resumes an execution: stored activities replay, the one in flight runs again with the same key",
+    () =>
+      Effect.gen(function* () {
+        const calls: Array<{ step: string; attempt: number; key: string }> = []
+        const inFlight = yield* Deferred.make<void>()
+        let hang = true
+        const Steps = Workflow.make({
+          name: "Steps",
+          payload: { id: Schema.String },
           success: Schema.String,
-          execute: Effect.gen(function* () {
-            const key = yield* Activity.idempotencyKey(name)
-            calls.push({ step: name, attempt: yield* Activity.CurrentAttempt, key })
-            if (name === "second" && hang) {
-              yield* Deferred.succeed(inFlight, undefined)
-              return yield* Effect.never
-            }
-            return name
+          idempotencyKey: (p) => p.id
+        })
+        const step = (name: string) =>
+          Activity.make({
+            name,
+            success: Schema.String,
+            execute: Effect.gen(function* () {
+              const key = yield* Activity.idempotencyKey(name)
+              calls.push({ step: name, attempt: yield* Activity.CurrentAttempt, key })
+              if (name === "second" && hang) {
+                yield* Deferred.succeed(inFlight, undefined)
+                return yield* Effect.never
+              }
+              return name
+            })
           })
-        })
-      const layer = Steps.toLayer(() =>
-        Effect.gen(function* () {
-          const a = yield* step("first")
-          const b = yield* step("second").pipe(Effect.provideService(Activity.CurrentAttempt, 2))
-          return `${a}+${b}`
-        })
-      )
-      const file = yield* tempFile
-      const first = yield* open(file, layer)
-      const id = yield* first.run(Steps.execute({ id: "s" }, { discard: true }))
-      yield* Deferred.await(inFlight)
-      yield* first.stop
-      assert.isUndefined(yield* Effect.flatMap(open(file, Layer.empty), (e) => Effect.zipLeft(e.run(Steps.poll(id)), e.stop)))
-      hang = false
-      const second = yield* open(file, layer)
-      assert.deepStrictEqual(
-        yield* second.run(awaitResult(Steps.poll(id), "Complete")),
-        new Workflow.Complete({ exit: Exit.succeed("first+second") })
-      )
-      assert.deepStrictEqual(
-        calls.map((c) => `${c.step}/${c.attempt}`),
-        ["first/1", "second/2", "second/2"]
-      )
-      assert.strictEqual(calls[1]!.key, calls[2]!.key)
-    })
+        const layer = Steps.toLayer(() =>
+          Effect.gen(function* () {
+            const a = yield* step("first")
+            const b = yield* step("second").pipe(Effect.provideService(Activity.CurrentAttempt, 2))
+            return `${a}+${b}`
+          })
+        )
+        const file = yield* tempFile
+        const first = yield* open(file, layer)
+        const id = yield* first.run(Steps.execute({ id: "s" }, { discard: true }))
+        yield* Deferred.await(inFlight)
+        yield* first.stop
+        assert.isUndefined(
+          yield* Effect.flatMap(open(file, Layer.empty), (e) => Effect.zipLeft(e.run(Steps.poll(id)), e.stop))
+        )
+        hang = false
+        const second = yield* open(file, layer)
+        assert.deepStrictEqual(
+          yield* second.run(awaitResult(Steps.poll(id), "Complete")),
+          new Workflow.Complete({ exit: Exit.succeed("first+second") })
+        )
+        assert.deepStrictEqual(
+          calls.map((c) => `${c.step}/${c.attempt}`),
+          ["first/1", "second/2", "second/2"]
+        )
+        assert.strictEqual(calls[1]!.key, calls[2]!.key)
+      })
   )
 
   it.scoped("a restart during a durable sleep waits out what is left of it, not a fresh duration", () =>

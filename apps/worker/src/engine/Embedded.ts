@@ -39,7 +39,10 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Journal from "./internal/journal.js"
 
-type Execute = (payload: object, executionId: string) => Effect.Effect<unknown, unknown, WorkflowInstance | WorkflowEngine>
+type Execute = (
+  payload: object,
+  executionId: string
+) => Effect.Effect<unknown, unknown, WorkflowInstance | WorkflowEngine>
 
 interface Registered {
   readonly workflow: Workflow.Any
@@ -124,7 +127,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
     // recorded, so each resumes from its last stored step at the next start.
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() =>
-        Effect.logDebug(`embedded engine: stopping, ${[...executions.values()].filter((e) => e.running).length} executions running`)
+        Effect.logDebug(
+          `embedded engine: stopping, ${[...executions.values()].filter((e) => e.running).length} executions running`
+        )
       )
     )
     const workflows = new Map<string, Registered>()
@@ -227,9 +232,11 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           Effect.provideService(WorkflowEngine, engine),
           Effect.tap((result) => Effect.orDie(settle(state, result))),
           Effect.forkIn(state.registered.scope),
-          Effect.map((fiber) => {
-            state.fiber = fiber
-          })
+          Effect.flatMap((fiber) =>
+            Effect.sync(() => {
+              state.fiber = fiber
+            })
+          )
         )
       })
 
@@ -319,21 +326,24 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             const registered = workflows.get(workflow.name)
             if (registered === undefined) return yield* Effect.dieMessage(`Workflow ${workflow.name} is not registered`)
             // Held before the first statement: a concurrent `execute` of the same id waits for this one.
-            const fresh = newExecution(
-              registered,
-              executionId,
-              options.payload,
-              options.parent?.executionId,
-              "running"
-            )
+            const fresh = newExecution(registered, executionId, options.payload, options.parent?.executionId, "running")
             executions.set(executionId, fresh)
-            const inserted = yield* journal.insert({
-              executionId,
-              workflow: workflow.name,
-              payload: registered.encodePayload(options.payload),
-              parent: options.parent?.executionId,
-              now: yield* now
-            }).pipe(Effect.onError(() => Effect.zipRight(Effect.sync(() => executions.delete(executionId)), fresh.ready.open)))
+            const inserted = yield* journal
+              .insert({
+                executionId,
+                workflow: workflow.name,
+                payload: registered.encodePayload(options.payload),
+                parent: options.parent?.executionId,
+                now: yield* now
+              })
+              .pipe(
+                Effect.onError(() =>
+                  Effect.zipRight(
+                    Effect.sync(() => executions.delete(executionId)),
+                    fresh.ready.open
+                  )
+                )
+              )
             if (inserted) {
               yield* start(fresh)
               yield* fresh.ready.open

@@ -60,9 +60,10 @@ export type Engine = "embedded" | "cluster"
 export const defaultEngine: Engine = "embedded"
 
 /** `FLEX_WORKER_ENGINE`: which engine runs a SQLite store. */
-export const engineConfig: Config.Config<Engine> = Config.literal("embedded", "cluster")("FLEX_WORKER_ENGINE").pipe(
-  Config.withDefault(defaultEngine)
-)
+export const engineConfig: Config.Config<Engine> = Config.literal(
+  "embedded",
+  "cluster"
+)("FLEX_WORKER_ENGINE").pipe(Config.withDefault(defaultEngine))
 
 const tableExists = (sql: SqlClient.SqlClient, name: string) =>
   Effect.map(sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ${name}`, (rows) => rows.length > 0)
@@ -94,7 +95,7 @@ export const embeddedUnfinished = Effect.gen(function* () {
 export const choose = (requested: Engine) =>
   Effect.gen(function* () {
     const other: Engine = requested === "embedded" ? "cluster" : "embedded"
-    const unfinished = yield* (other === "cluster" ? clusterUnfinished : embeddedUnfinished)
+    const unfinished = yield* other === "cluster" ? clusterUnfinished : embeddedUnfinished
     if (!unfinished) {
       yield* Effect.logDebug(`engine: ${requested}`)
       return requested

@@ -5,10 +5,11 @@
 //   after-write: kill -9 itself inside `write`, after its row is committed and before the engine stores the result;
 //   inside-activity: print "hanging" and hang inside `write`;
 //   run: run to the end and print "done RESULT".
+
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
 import * as Workflow from "@effect/workflow/Workflow"
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import * as Sqlite from "../../dist/engine/Sqlite.js"
 
@@ -22,8 +23,10 @@ const Probe = Workflow.make({
 })
 
 const log = (step, key) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`INSERT INTO probe_log (step, key, attempt, pid, at) VALUES (${step}, ${key}, 1, ${process.pid}, ${Date.now()})`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql`INSERT INTO probe_log (step, key, attempt, pid, at) VALUES (${step}, ${key}, 1, ${process.pid}, ${Date.now()})`
   )
 
 const write = Activity.make({
@@ -57,8 +60,9 @@ const layer = Probe.toLayer(() =>
 )
 
 const table = Layer.effectDiscard(
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`CREATE TABLE IF NOT EXISTS probe_log (step TEXT, key TEXT, attempt INTEGER, pid INTEGER, at INTEGER)`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`CREATE TABLE IF NOT EXISTS probe_log (step TEXT, key TEXT, attempt INTEGER, pid INTEGER, at INTEGER)`
   )
 )
 
@@ -67,14 +71,16 @@ const program = Effect.gen(function* () {
   process.stdout.write(`done ${result}\n`)
 })
 
-program.pipe(
-  Effect.provide(layer.pipe(Layer.provideMerge(table), Layer.provideMerge(Sqlite.sqlite(store, "embedded")))),
-  Logger.withMinimumLogLevel(LogLevel.Error),
-  Effect.runPromise
-).then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`${error}\n`)
-    process.exit(1)
-  }
-)
+program
+  .pipe(
+    Effect.provide(layer.pipe(Layer.provideMerge(table), Layer.provideMerge(Sqlite.sqlite(store, "embedded")))),
+    Logger.withMinimumLogLevel(LogLevel.Error),
+    Effect.runPromise
+  )
+  .then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(`${error}\n`)
+      process.exit(1)
+    }
+  )

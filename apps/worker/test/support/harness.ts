@@ -49,8 +49,7 @@ export const workerLayer = (
   rate = 1000,
   runnerAddress?: RunnerAddress.RunnerAddress,
   engine?: Sqlite.Engine
-) =>
-  Worker.layer({ store, rate, runnerAddress, engine, flex: flexFor(sandbox), settings: fastFlow })
+) => Worker.layer({ store, rate, runnerAddress, engine, flex: flexFor(sandbox), settings: fastFlow })
 
 /**
  * The worker on `WorkflowEngine.layerMemory` (nothing durable), its store on SQLite: the contract's
