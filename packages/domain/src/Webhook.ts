@@ -11,7 +11,8 @@
  * bare base64, without `v1,`). Several secrets can be given, for a rotation: a signature under any of them
  * is accepted.
  *
- * Work on the body exactly as it arrived: a body parsed and serialised again has other bytes and fails.
+ * Work on the body exactly as it arrived: a body parsed and serialised again fails whenever its bytes
+ * differ (spacing, key order, escapes), and compact JSON that happens to survive it proves nothing.
  * Only WebCrypto (`globalThis.crypto.subtle`) is used, so this runs in Node 20 and anywhere WebCrypto
  * exists; the time is Effect's `Clock`, so `TestClock` controls it in tests.
  *
@@ -205,12 +206,19 @@ const subtle = () => {
   return crypto.subtle
 }
 
+/**
+ * True for a `Uint8Array` (a Node `Buffer` included) from any realm. Not `instanceof`: under Jest, or in a
+ * `vm` context, the `Buffer` a server hands over is another realm's, and `instanceof Uint8Array` is false
+ * for it (the tag getter is shared by every realm's typed arrays, so it is not fooled).
+ */
+const isBytes = (u: unknown): u is Uint8Array =>
+  ArrayBuffer.isView(u) && Object.prototype.toString.call(u) === "[object Uint8Array]"
+
 /** `"{id}.{timestamp}."` followed by the body's own bytes. */
 const signedContent = (id: string, timestamp: string, body: Body): Uint8Array => {
   const prefix = encoder.encode(`${id}.${timestamp}.`)
   // Anything but a string or bytes (a parsed body, from a caller without types) cannot match a signature.
-  const bytes =
-    typeof body === "string" ? encoder.encode(body) : body instanceof Uint8Array ? body : encoder.encode(String(body))
+  const bytes = typeof body === "string" ? encoder.encode(body) : isBytes(body) ? body : encoder.encode(String(body))
   const content = new Uint8Array(prefix.length + bytes.length)
   content.set(prefix, 0)
   content.set(bytes, prefix.length)

@@ -1,3 +1,4 @@
+import * as Vm from "node:vm"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Exit, Redacted, TestClock } from "effect"
 import { Webhook as StandardWebhook } from "standardwebhooks"
@@ -297,6 +298,20 @@ describe("Webhook: the body after a valid signature", () => {
       const fromBytes = yield* atNow(Webhook.constructEvent(bytes, yield* signedWith(bytes), secret))
       const fromText = yield* atNow(Webhook.constructEvent(body, yield* signedWith(body), secret))
       assert.deepStrictEqual(fromBytes, fromText)
+    })
+  )
+
+  it.effect("bytes from another realm (a Buffer under Jest, a vm context) verify as bytes", () =>
+    Effect.gen(function* () {
+      const foreign: Uint8Array = Vm.runInNewContext("(bytes) => Uint8Array.from(bytes)")(Buffer.from(body))
+      const slice: Uint8Array = Vm.runInNewContext(
+        "(bytes) => { const all = new Uint8Array(bytes.length + 4); all.set(bytes, 2); return all.subarray(2, 2 + bytes.length) }"
+      )(Buffer.from(body))
+      assert.isFalse(foreign instanceof Uint8Array)
+      for (const bytes of [foreign, slice]) {
+        const event = yield* atNow(Webhook.constructEvent(bytes, yield* signedWith(body), secret))
+        assert.strictEqual(event.event_type, "payment_intent.succeeded")
+      }
     })
   )
 

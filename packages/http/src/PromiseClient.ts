@@ -179,6 +179,11 @@ export interface Webhooks {
 
 const encodeEvent = Schema.encodeSync(WebhookEvent.WebhookEvent)
 
+// A `Uint8Array` (a `Buffer` included) from any realm: under Jest or in a `vm` context a server's `Buffer`
+// is another realm's, and `instanceof Uint8Array` is false for it. (As `@flex/domain`'s `Webhook` checks.)
+const isBytes = (u: unknown): u is Uint8Array =>
+  ArrayBuffer.isView(u) && Object.prototype.toString.call(u) === "[object Uint8Array]"
+
 /**
  * Webhook verification without a client (it needs no API key): the same object as `flex.webhooks`.
  *
@@ -209,7 +214,7 @@ export const webhooks: Webhooks = {
         new TypeError(`Flex: tolerance must be a number of milliseconds, 0 or more, got ${String(tolerance)}`)
       )
     }
-    if (typeof body !== "string" && !(body instanceof Uint8Array)) {
+    if (typeof body !== "string" && !isBytes(body)) {
       // The usual mistake: a body already parsed by a JSON middleware has lost the bytes that were signed.
       return Promise.reject(
         new TypeError(

@@ -1,5 +1,6 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Vm from "node:vm"
 import { assert, describe, it } from "@effect/vitest"
 import { Webhook as StandardWebhook } from "standardwebhooks"
 import { Flex, WebhookError, webhooks } from "../src/PromiseClient.js"
@@ -92,6 +93,13 @@ describe("Flex webhooks (the promise face)", () => {
     // process.env.FLEX_WEBHOOK_SECRET unset:
     const noSecret = await rejection(webhooks.constructEvent(body, signed(body), undefined as never))
     assert.instanceOf(noSecret, WebhookError.InvalidSecretError)
+  })
+
+  it("a Buffer from another realm (as Jest's environment hands over) is the raw body, not a parsed one", async () => {
+    const foreign: Uint8Array = Vm.runInNewContext("(bytes) => Uint8Array.from(bytes)")(Buffer.from(body))
+    assert.isFalse(foreign instanceof Uint8Array)
+    const event = await webhooks.constructEvent(foreign, signed(body), secretText)
+    assert.strictEqual(event.event_id, "evt_promise_1")
   })
 
   it("in a plain node:http server: the raw Buffer and req.headers, over a real socket", async () => {

@@ -434,6 +434,13 @@ describe("Webhooks", () => {
       const unknown = yield* Effect.flip(sandbox.redeliver("evt_01J9M9S346Q3D25VT4F5V37E3S"))
       assert.strictEqual(unknown.reason, "UnknownEvent")
       assert.strictEqual((yield* post(sandbox, "/_sandbox/events/evt_nope/redeliver")).status, 404)
+      // A malformed percent-escape names nothing: a 404, and the sandbox (and its process) keeps answering.
+      for (const path of ["/_sandbox/events/%E0%A4%A/redeliver", "/_sandbox/payment_intents/%E0%A4%A/succeed"]) {
+        const malformed = yield* post(sandbox, path)
+        assert.strictEqual(malformed.status, 404, path)
+        assert.strictEqual(decodeError(JSON.parse(malformed.body)).error.code, "resource_missing")
+      }
+      assert.strictEqual((yield* post(sandbox, `/_sandbox/events/${eventId}/redeliver`)).status, 202)
     })
   )
 

@@ -95,6 +95,19 @@ export const readJson = (
   })
 }
 
+/**
+ * A path segment, percent-decoded; a malformed escape (`%E0%A4%A`) is kept as it came, so it names no event
+ * or intent and is a 404, rather than a `URIError` thrown out of the request handler (which took the whole
+ * process down: the sandbox runs inside the caller's test runner).
+ */
+const decodeSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
@@ -303,13 +316,13 @@ export class Webhooks {
     if (method !== "POST") return undefined
     const redeliver = /^\/_sandbox\/events\/([^/]+)\/redeliver$/.exec(pathname)
     if (redeliver !== null) {
-      const id = decodeURIComponent(redeliver[1]!)
+      const id = decodeSegment(redeliver[1]!)
       const sent = this.redeliver(id)
       if (sent === undefined) return errorReply(404, codes.resourceMissing, `No such event: '${echo(id)}'`)
       return ok(202, { event_id: id, webhooks: sent })
     }
     const succeed = /^\/_sandbox\/payment_intents\/([^/]+)\/succeed$/.exec(pathname)
-    if (succeed !== null) return store.succeed(decodeURIComponent(succeed[1]!))
+    if (succeed !== null) return store.succeed(decodeSegment(succeed[1]!))
     return undefined
   }
 
