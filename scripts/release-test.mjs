@@ -492,6 +492,19 @@ const copiesOf = (name) => {
 }
 
 // --- the run ----------------------------------------------------------------------------------------
+// --- flex-worker as an operator installs it (apps/worker/scripts/install-test.mjs): its packed bundle
+// installed globally with plain npm into a prefix of its own, then `--help` and a cancel from there.
+const workerInstall = async () => {
+  const result = await run("node", [Path.join(repo, "apps/worker/scripts/install-test.mjs")], {
+    cwd: repo,
+    env: { npm_config_cache: Path.join(work, "npm-cache"), FLEX_INSTALL_TEST_DIR: Path.join(work, "worker-install") },
+    timeoutMs: 15 * 60_000
+  })
+  const install = /npm install -g took (\d+) ms/.exec(result.output)
+  if (install !== null) time("npm install -g flex-worker (better-sqlite3 included)", Number(install[1]))
+  return tail(result.output, 1)
+}
+
 try {
   console.log(`release-test: temp dir ${work}`)
   await step("verdaccio on loopback", startRegistry)
@@ -651,6 +664,10 @@ try {
     const ran = await consumerPrograms("after the upgrade", consumerDirs)
     return `npm ls: @flex/domain@${copies.versions[0]} only, 1 copy on disk; ${ran}`
   })
+
+  await step("flex-worker without the monorepo: its packed bundle, npm install -g, --help and a cancel", () =>
+    workerInstall()
+  )
 
   finish(failed ? 1 : 0)
 } catch {
