@@ -5,8 +5,8 @@
 import { Money } from "@flex/domain"
 import * as Data from "effect/Data"
 import * as Outcome from "../core/Outcome.js"
-import { defaultStore } from "./Help.js"
 import { retryable } from "../store/Store.js"
+import { defaultStore } from "./Help.js"
 
 export interface Report {
   total: number
