@@ -8,6 +8,19 @@ import * as Option from "effect/Option"
 import * as Outcome from "../core/Outcome.js"
 import type * as Store from "../store/Store.js"
 
+/**
+ * Attempts numbered 1, 2, 3… within their generation. The store keys an attempt by its step's position
+ * in the workflow (`Cancel/7`: reads and sleeps come between cancels), which is what names its step.
+ */
+const numbered = (history: Store.History) => {
+  const seen = new Map<number, number>()
+  return history.attempts.map((a) => {
+    const n = (seen.get(a.generation) ?? 0) + 1
+    seen.set(a.generation, n)
+    return { ...a, n }
+  })
+}
+
 /** The `--json` form of one request. */
 export const toJson = (history: Store.History) => ({
   request_id: history.request.requestId,
@@ -16,9 +29,10 @@ export const toJson = (history: Store.History) => ({
   generation: history.request.generation,
   state: Option.isSome(history.outcome) ? "done" : "pending",
   accepted_at: history.acceptedAt,
-  attempts: history.attempts.map((a) => ({
+  attempts: numbered(history).map((a) => ({
     generation: a.generation,
-    attempt: a.attempt,
+    attempt: a.n,
+    step: `Cancel/${a.attempt}`,
     started_at: a.startedAt,
     session: a.session
   })),
@@ -53,10 +67,10 @@ export const toText = (history: Store.History): string => {
     ["accepted", history.acceptedAt]
   ]
   const generations = new Set(history.attempts.map((a) => a.generation)).size > 1
-  for (const a of history.attempts) {
+  for (const a of numbered(history)) {
     const session = a.session === null ? "" : ` by process ${a.session}`
     rows.push([
-      `attempt ${a.attempt}`,
+      `attempt ${a.n}`,
       `started ${a.startedAt}${session}${generations ? ` (generation ${a.generation})` : ""}`
     ])
   }
