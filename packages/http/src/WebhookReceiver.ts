@@ -9,6 +9,7 @@
  * | your handler succeeded                                                 | 204    | (or the response your handler returns)               |
  * | a signature header missing or malformed, no signature matching, a late timestamp | 400 | not shown to come from Flex: refused          |
  * | the body could not be read                                             | 400    |                                                      |
+ * | the body is larger than `maxBodyBytes` (1 MiB by default)              | 413    | refused before it is buffered or verified            |
  * | signed by Flex, but not an event this version can read                 | 422    | genuine but unreadable: retried by Flex, someone looks |
  * | a secret that is not a signing secret                                  | 500    | the receiver's configuration; logged, never shown    |
  * | your handler failed                                                    | 500    | Flex retries; your handler's error is the app's error |
@@ -23,8 +24,11 @@
  *
  * @since 0.1.0
  */
+
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpApp from "@effect/platform/HttpApp"
-import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Webhook from "@flex/domain/Webhook"
@@ -32,6 +36,7 @@ import type * as WebhookError from "@flex/domain/WebhookError"
 import type * as WebhookEvent from "@flex/domain/WebhookEvent"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /**
  * @category models
@@ -45,7 +50,21 @@ export interface Options {
   readonly secret: Webhook.Secrets
   /** How far the signed timestamp may be from now. Defaults to 5 minutes. */
   readonly tolerance?: Duration.DurationInput | undefined
+  /**
+   * The largest body read, in bytes; a larger one is refused (413) before anything is verified, so a
+   * stranger cannot make the receiver buffer without bound. Defaults to {@link defaultMaxBodyBytes}.
+   */
+  readonly maxBodyBytes?: number | undefined
 }
+
+/**
+ * The default body limit: 1 MiB. Flex documents no payload size; its events carry one resource (a
+ * payment intent with its customer, invoice and subscription is about 4 KB).
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const defaultMaxBodyBytes = 1024 * 1024
 
 /**
  * The current request's event: its raw body read and verified against `secret`, then decoded. Fails with
@@ -64,7 +83,18 @@ export const event = (
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     // The bytes as received: a body parsed and serialised again would not match its signature.
-    const body = new Uint8Array(yield* request.arrayBuffer)
+    const limit = options.maxBodyBytes ?? defaultMaxBodyBytes
+    const declared = Number(request.headers["content-length"])
+    if (Number.isFinite(declared) && declared > limit) {
+      return yield* new HttpServerError.RequestError({
+        request,
+        reason: "Decode",
+        description: `body too large: over ${limit} bytes`
+      })
+    }
+    const body = new Uint8Array(
+      yield* IncomingMessage.withMaxBodySize(request.arrayBuffer, Option.some(FileSystem.Size(limit)))
+    )
     return yield* Webhook.constructEvent(body, request.headers, options.secret, { tolerance: options.tolerance })
   })
 
@@ -82,7 +112,13 @@ export const toResponse = (
 ): HttpServerResponse.HttpServerResponse => {
   switch (error._tag) {
     case "RequestError":
-      return answer(400, "RequestError", "The request body could not be read")
+      return error.description?.startsWith("body too large") === true
+        ? answer(
+            413,
+            "RequestError",
+            `The request body is too large (${error.description.slice("body too large: ".length)})`
+          )
+        : answer(400, "RequestError", "The request body could not be read")
     case "InvalidPayloadError":
       return answer(422, error._tag, error.message)
     case "InvalidSecretError":

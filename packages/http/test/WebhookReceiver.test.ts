@@ -80,6 +80,54 @@ describe("WebhookReceiver over a real socket", () => {
     )
   })
 
+  it.live("a body over maxBodyBytes is 413 before it is verified, declared or streamed without a length", () => {
+    const { app, received } = recording({ secret, maxBodyBytes: 1_000 })
+    const roomy = recording({ secret, maxBodyBytes: 8_000 })
+    return withServer(app, (url) =>
+      Effect.gen(function* () {
+        const body = eventBody()
+        assert.isAbove(body.length, 1_000)
+        const declared = yield* post(url, body, signed(body))
+        assert.strictEqual(declared.status, 413)
+        assert.strictEqual(declared.json.error.type, "RequestError")
+        assert.include(declared.json.error.message, "1000 bytes")
+        // Chunked: no content-length to refuse by, so the read itself stops at the limit (the server
+        // then drops the connection mid-upload: a 413 or a closed socket, never a buffered body).
+        const chunked = yield* Effect.promise(async () => {
+          const bytes = new TextEncoder().encode(body)
+          const stream = new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let i = 0; i < bytes.length; i += 512) controller.enqueue(bytes.slice(i, i + 512))
+              controller.close()
+            }
+          })
+          const response = await fetch(url, {
+            method: "POST",
+            body: stream,
+            headers: { "content-type": "application/json", ...signed(body) },
+            duplex: "half"
+          } as RequestInit).then(
+            (response) => String(response.status),
+            (error: unknown) => String((error as { cause?: { code?: unknown } }).cause?.code)
+          )
+          return response
+        })
+        assert.include(["413", "UND_ERR_SOCKET", "ECONNRESET"], chunked)
+        assert.strictEqual(received.length, 0)
+      })
+    ).pipe(
+      // Under a limit it fits, the same delivery is taken.
+      Effect.zipRight(
+        withServer(roomy.app, (url) =>
+          Effect.map(post(url, eventBody(), signed(eventBody())), (response) => {
+            assert.strictEqual(response.status, 204)
+            assert.strictEqual(roomy.received.length, 1)
+          })
+        )
+      )
+    )
+  })
+
   it.live("bad signatures are 400 and never reach the handler", () => {
     const { app, received } = recording({ secret })
     return withServer(app, (url) =>
