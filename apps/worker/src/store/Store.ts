@@ -402,11 +402,14 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const status = "status" in value ? (value.status ?? null) : null
         const reason = Outcome.reasonOf(value)
-        yield* sql`INSERT INTO cancellation_outcomes
+        // One statement when the row is new (the usual case): RETURNING gives it back; only a conflict
+        // (an activity run again after a crash) reads the row that stands.
+        const inserted = yield* sql<{ detail: string }>`INSERT INTO cancellation_outcomes
           (request_id, payment_intent_id, outcome, intent_status, amount_released, attempts, api_calls, reason, detail, recorded_at, recorded_by)
           VALUES (${requestId}, ${value.paymentIntentId}, ${value._tag}, ${status}, ${Outcome.amountReleased(value)},
             ${value.attempts}, ${value.apiCalls}, ${reason === "" ? null : reason}, ${encodeOutcome(value)}, ${now()}, ${recordedBy ?? null})
-          ON CONFLICT (request_id) DO NOTHING`
+          ON CONFLICT (request_id) DO NOTHING RETURNING detail`
+        if (inserted[0] !== undefined) return decodeOutcome(inserted[0].detail)
         return Option.getOrElse(yield* outcome(requestId), () => value)
       }),
     markAttempt: (requestId, generation, attempt, session) =>
