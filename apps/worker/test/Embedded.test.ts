@@ -335,6 +335,92 @@ describe("the embedded engine", () => {
     })
   )
 
+  it.scoped(
+    "a step or a result that cannot be stored fails this run only: nothing recorded, the next execute finishes it",
+    () =>
+      Effect.gen(function* () {
+        let runs = 0
+        const Stores = Workflow.make({
+          name: "Stores",
+          payload: { id: Schema.String },
+          success: Schema.Number,
+          idempotencyKey: (p) => p.id
+        })
+        const layer = Stores.toLayer(() =>
+          Activity.make({ name: "count", success: Schema.Number, execute: Effect.sync(() => ++runs) })
+        )
+        const engine = yield* open(yield* tempFile, layer)
+        const sql = (query: string) => engine.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(query)))
+        const rows = (id: string) =>
+          engine.run(
+            Effect.flatMap(
+              SqlClient.SqlClient,
+              (sql) => sql<{ status: string; result: string | null }>`SELECT status, result FROM flex_engine_executions
+              WHERE execution_id = ${id}`
+            )
+          )
+        const executionId = (id: string) => Stores.executionId({ id })
+        const diesOnStorage = (id: string) =>
+          Effect.gen(function* () {
+            const exit = yield* engine.run(Effect.exit(Stores.execute({ id })))
+            assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), String(exit))
+            assert.deepStrictEqual(yield* rows(yield* executionId(id)), [{ status: "running", result: null }])
+          })
+
+        // A step's result cannot be written (as on a full disk).
+        yield* sql(
+          `CREATE TRIGGER full_disk BEFORE INSERT ON flex_engine_results BEGIN SELECT RAISE(ABORT, 'disk full'); END`
+        )
+        yield* diesOnStorage("step")
+        yield* sql(`DROP TRIGGER full_disk`)
+        assert.strictEqual(yield* engine.run(Stores.execute({ id: "step" })), 2)
+        assert.strictEqual((yield* rows(yield* executionId("step")))[0]!.status, "complete")
+
+        // The step is stored, the execution's result cannot be.
+        yield* sql(`CREATE TRIGGER full_disk BEFORE UPDATE ON flex_engine_executions WHEN NEW.status = 'complete'
+        BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+        yield* diesOnStorage("result")
+        yield* sql(`DROP TRIGGER full_disk`)
+        assert.strictEqual(yield* engine.run(Stores.execute({ id: "result" })), 3)
+        assert.strictEqual((yield* rows(yield* executionId("result")))[0]!.status, "complete")
+        // Its stored step replayed: the activity ran once for it.
+        assert.strictEqual(runs, 3)
+      })
+  )
+
+  it.scoped("a failed read of an execution's steps leaves nothing waiting: the next resume runs it", () =>
+    Effect.gen(function* () {
+      let attempts = 0
+      const Parks = Workflow.make({
+        name: "Parks",
+        payload: { id: Schema.String },
+        success: Schema.Number,
+        idempotencyKey: (p) => p.id
+      }).annotate(Workflow.SuspendOnFailure, true)
+      const layer = Parks.toLayer(() =>
+        Activity.make({
+          name: "flaky",
+          success: Schema.Number,
+          execute: Effect.suspend(() => (++attempts === 1 ? Effect.die("broken") : Effect.succeed(attempts)))
+        })
+      )
+      const engine = yield* open(yield* tempFile, layer)
+      const sql = (query: string) => engine.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(query)))
+      const id = yield* engine.run(Parks.execute({ id: "p" }, { discard: true }))
+      yield* engine.run(awaitResult(Parks.poll(id), "Suspended"))
+      // A parked execution is read back from storage by `resume`: make that read fail (a step row it
+      // cannot decode), then mend it.
+      yield* sql(`INSERT INTO flex_engine_results (execution_id, key, exit) VALUES ('${id}', 'a:broken/1', 'not json')`)
+      assert.isTrue(Exit.isFailure(yield* engine.run(Effect.exit(Parks.resume(id)))))
+      yield* sql(`DELETE FROM flex_engine_results WHERE key = 'a:broken/1'`)
+      yield* engine.run(Parks.resume(id))
+      assert.deepStrictEqual(
+        yield* engine.run(awaitResult(Parks.poll(id), "Complete")),
+        new Workflow.Complete({ exit: Exit.succeed(2) })
+      )
+    })
+  )
+
   it.scoped("concurrent executes of one new execution run it once", () =>
     Effect.gen(function* () {
       let runs = 0

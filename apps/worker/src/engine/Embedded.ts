@@ -21,11 +21,14 @@
  * - **Finished executions**: a second `execute` returns the stored result and runs nothing; a finished
  *   execution's step rows are deleted.
  * - **Child workflows**: a child's completion resumes its parent.
+ * - **Storage failures**: a step or a result that cannot be stored fails that run (a defect to its
+ *   callers) and is never recorded as its result; the execution stays unfinished, and the next `execute`
+ *   or `resume` runs it on from what storage holds.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Workflow from "@effect/workflow/Workflow"
-import { makeUnsafe, WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
+import { type Encoded, makeUnsafe, WorkflowEngine, WorkflowInstance } from "@effect/workflow/WorkflowEngine"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -35,6 +38,7 @@ import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Journal from "./internal/journal.js"
@@ -74,6 +78,8 @@ interface Execution {
   /** Set until the execution's row is known and its fiber started. */
   ready: Effect.Latch
   status: Journal.Status
+  /** A step this run could not store: the run ends with it as a defect, and nothing of it is recorded. */
+  storageFailure: SqlError | undefined
 }
 
 const activityKey = (name: string, attempt: number) => `a:${name}/${attempt}`
@@ -157,13 +163,49 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
       running: false,
       wake: false,
       ready: Effect.unsafeMakeLatch(false),
-      status
+      status,
+      storageFailure: undefined
     })
+
+    /**
+     * Forgets an execution whose run or setup failed: the next `execute` or `resume` reads it back from
+     * storage, where it is still unfinished. Only this entry: a newer one for the id is left alone.
+     */
+    const drop = (state: Execution) =>
+      Effect.sync(() => {
+        state.running = false
+        state.body = undefined
+        if (executions.get(state.executionId) === state) executions.delete(state.executionId)
+      })
+
+    /**
+     * Sets up an execution others may be waiting for: not interrupted half-way (a row without a started
+     * fiber), and whatever the outcome its latch opens, a failed setup leaving no entry behind.
+     */
+    const setUp = <A, E>(state: Execution, setup: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      setup.pipe(
+        Effect.onExit((exit) => Effect.zipRight(Exit.isSuccess(exit) ? Effect.void : drop(state), state.ready.open)),
+        Effect.uninterruptible
+      )
+
+    /**
+     * A statement a running workflow's step needed failed. It must not become the workflow's result (a
+     * defect the body captures would be stored as its end): the run is marked, and ends with it instead.
+     */
+    const failedStoring = (error: SqlError): Effect.Effect<never> =>
+      Effect.flatMap(Effect.serviceOption(WorkflowInstance), (instance) => {
+        if (Option.isSome(instance)) {
+          const state = executions.get(instance.value.executionId)
+          if (state?.running && state.instance === instance.value) state.storageFailure ??= error
+        }
+        return Effect.die(error)
+      })
 
     /** What a run's result leaves in storage, before the run's fiber ends (so its joiners see it stored). */
     const settle = (state: Execution, result: Workflow.Result<unknown, unknown>): Effect.Effect<void, SqlError> =>
       Effect.gen(function* () {
-        state.running = false
+        // `running` stays set until the writes are done: a `resume` meanwhile sets `wake` rather than
+        // starting a second run next to this one.
         state.body = undefined
         if (result._tag === "Complete") {
           yield* Effect.logDebug("execution complete").pipe(
@@ -175,7 +217,8 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             clocks: state.hasClocks
           })
           state.status = "complete"
-          executions.delete(state.executionId)
+          state.running = false
+          if (executions.get(state.executionId) === state) executions.delete(state.executionId)
           if (state.hasClocks) {
             for (const key of [...clocksOf(state.executionId)]) yield* FiberMap.remove(clocks, key)
           }
@@ -193,11 +236,21 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           // It waits for `resume`, and is read back from storage then.
           yield* journal.park(state.executionId, encodeSuspended(result), yield* now)
           state.status = "parked"
-          executions.delete(state.executionId)
+          if (state.wake) {
+            // Resumed while it was being parked.
+            yield* journal.setStatus(state.executionId, "running", yield* now)
+            state.status = "running"
+            return yield* start(state)
+          }
+          state.running = false
+          if (executions.get(state.executionId) === state) executions.delete(state.executionId)
+          return
         } else if (state.status !== "suspended") {
           yield* journal.setStatus(state.executionId, "suspended", yield* now)
           state.status = "suspended"
         }
+        if (state.wake) return yield* start(state)
+        state.running = false
       })
 
     const clockKeys = new Map<string, Set<string>>()
@@ -211,6 +264,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         state.instance = instance
         state.running = true
         state.wake = false
+        state.storageFailure = undefined
         const body = Effect.withFiberRuntime<unknown, unknown, WorkflowInstance | WorkflowEngine>((fiber) => {
           state.body = fiber
           return Effect.zipRight(
@@ -230,7 +284,12 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           Workflow.intoResult,
           Effect.provideService(WorkflowInstance, instance),
           Effect.provideService(WorkflowEngine, engine),
-          Effect.tap((result) => Effect.orDie(settle(state, result))),
+          Effect.tap((result) =>
+            state.storageFailure !== undefined ? Effect.die(state.storageFailure) : Effect.orDie(settle(state, result))
+          ),
+          // A run that ends without a settled result (a step or its own bookkeeping not stored, the engine
+          // stopping) leaves the execution as storage has it, unfinished, for the next execute to resume.
+          Effect.onError(() => drop(state)),
           Effect.forkIn(state.registered.scope),
           Effect.flatMap((fiber) =>
             Effect.sync(() => {
@@ -255,7 +314,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         const again = executions.get(executionId)
         if (again !== undefined) {
           yield* again.ready.await
-          return again
+          return executions.get(executionId)
         }
         const state = newExecution(
           registered,
@@ -266,9 +325,13 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         )
         state.interrupted = row.interrupted === 1
         executions.set(executionId, state)
-        for (const { exit, key } of yield* journal.results(executionId)) state.results.set(key, JSON.parse(exit))
-        state.hasClocks = true
-        yield* state.ready.open
+        yield* setUp(
+          state,
+          Effect.map(journal.results(executionId), (rows) => {
+            for (const { exit, key } of rows) state.results.set(key, JSON.parse(exit))
+            state.hasClocks = true
+          })
+        )
         return state
       })
 
@@ -286,6 +349,57 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         }
         yield* start(state)
       }).pipe(Effect.orDie)
+
+    const execute: Encoded["execute"] = (workflow, options) =>
+      Effect.gen(function* () {
+        const { executionId } = options
+        let state = executions.get(executionId)
+        if (state === undefined) {
+          const registered = workflows.get(workflow.name)
+          if (registered === undefined) return yield* Effect.dieMessage(`Workflow ${workflow.name} is not registered`)
+          // Held before the first statement: a concurrent `execute` of the same id waits for this one.
+          const fresh = newExecution(registered, executionId, options.payload, options.parent?.executionId, "running")
+          executions.set(executionId, fresh)
+          // The row and the run's fiber as one step: a caller interrupted in between (a client gone
+          // mid-request) would leave a row whose execution never starts, and waiters on the latch.
+          const inserted = yield* setUp(
+            fresh,
+            Effect.gen(function* () {
+              const inserted = yield* journal.insert({
+                executionId,
+                workflow: workflow.name,
+                payload: registered.encodePayload(options.payload),
+                parent: options.parent?.executionId,
+                now: yield* now
+              })
+              if (inserted) yield* start(fresh)
+              else executions.delete(executionId)
+              return inserted
+            })
+          )
+          if (inserted) {
+            state = fresh
+          } else {
+            const row = yield* journal.find(executionId)
+            if (row?.status === "complete") {
+              if (options.discard) return undefined
+              return new Workflow.Complete({ exit: registered.decodeResult(row.result!) })
+            }
+            if (row?.status === "parked") return options.discard ? undefined : decodeSuspended(row.result!)
+            state = yield* load(executionId)
+            if (state === undefined) return yield* Effect.dieMessage(`Execution ${executionId} vanished`)
+            if (!state.running && state.fiber === undefined) yield* start(state)
+          }
+        } else {
+          yield* state.ready.await
+          // Its setup failed, or it finished and was dropped: ask again, from storage.
+          if (executions.get(executionId) !== state) return yield* execute(workflow, options)
+        }
+        if (options.discard) return undefined
+        const fiber = state.fiber
+        if (fiber === undefined) return new Workflow.Suspended()
+        return yield* Fiber.join(fiber)
+      }).pipe(Effect.orDie) as any
 
     const engine: WorkflowEngine["Type"] = makeUnsafe({
       register: (workflow, execute) =>
@@ -318,57 +432,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           }
         }).pipe(Effect.orDie),
 
-      execute: (workflow, options) =>
-        Effect.gen(function* () {
-          const { executionId } = options
-          let state = executions.get(executionId)
-          if (state === undefined) {
-            const registered = workflows.get(workflow.name)
-            if (registered === undefined) return yield* Effect.dieMessage(`Workflow ${workflow.name} is not registered`)
-            // Held before the first statement: a concurrent `execute` of the same id waits for this one.
-            const fresh = newExecution(registered, executionId, options.payload, options.parent?.executionId, "running")
-            executions.set(executionId, fresh)
-            const inserted = yield* journal
-              .insert({
-                executionId,
-                workflow: workflow.name,
-                payload: registered.encodePayload(options.payload),
-                parent: options.parent?.executionId,
-                now: yield* now
-              })
-              .pipe(
-                Effect.onError(() =>
-                  Effect.zipRight(
-                    Effect.sync(() => executions.delete(executionId)),
-                    fresh.ready.open
-                  )
-                )
-              )
-            if (inserted) {
-              yield* start(fresh)
-              yield* fresh.ready.open
-              state = fresh
-            } else {
-              executions.delete(executionId)
-              yield* fresh.ready.open
-              const row = yield* journal.find(executionId)
-              if (row?.status === "complete") {
-                if (options.discard) return undefined
-                return new Workflow.Complete({ exit: registered.decodeResult(row.result!) })
-              }
-              if (row?.status === "parked") return options.discard ? undefined : decodeSuspended(row.result!)
-              state = yield* load(executionId)
-              if (state === undefined) return yield* Effect.dieMessage(`Execution ${executionId} vanished`)
-              if (!state.running && state.fiber === undefined) yield* start(state)
-            }
-          } else {
-            yield* state.ready.await
-          }
-          if (options.discard) return undefined
-          const fiber = state.fiber
-          if (fiber === undefined) return new Workflow.Suspended()
-          return yield* Fiber.join(fiber)
-        }).pipe(Effect.orDie) as any,
+      execute,
 
       poll: (_workflow, executionId) =>
         Effect.gen(function* () {
@@ -397,7 +461,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           state.interrupted = true
           state.instance.interrupted = true
           if (state.running) {
-            // The body only: the run's own bookkeeping then records it as complete (interrupted).
+            // The body only: the run's own bookkeeping then records it as complete (interrupted). If the body
+            // has ended and the run is storing its suspension, `wake` runs it again, to end interrupted.
+            state.wake = true
             state.body?.unsafeInterruptAsFork(FiberId.none)
             return
           }
@@ -428,7 +494,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           )
           if (result._tag === "Complete" && state !== undefined) {
             const encoded = encodeStep(result.exit)
-            yield* Effect.orDie(journal.putResult(instance.executionId, key, JSON.stringify(encoded)))
+            yield* journal
+              .putResult(instance.executionId, key, JSON.stringify(encoded))
+              .pipe(Effect.catchAll(failedStoring))
             state.results.set(key, encoded)
             yield* Effect.logDebug("step stored").pipe(
               Effect.annotateLogs({ executionId: instance.executionId, step: activity.name, attempt })
@@ -449,7 +517,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           const state = executions.get(options.executionId)
           if (state?.results.has(key)) return
           const encoded = encodeStep(options.exit)
-          yield* journal.putResult(options.executionId, key, JSON.stringify(encoded))
+          yield* journal
+            .putResult(options.executionId, key, JSON.stringify(encoded))
+            .pipe(Effect.catchAll(failedStoring))
           state?.results.set(key, encoded)
           yield* resume(options.executionId)
         }).pipe(Effect.orDie),
@@ -461,7 +531,9 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           // A clock that fired before is not set again: its deferred holds the wake-up.
           if (state?.results.has(deferredKey(clock.deferred.name))) return
           const at = yield* now
-          const wakeAt = yield* journal.armClock(executionId, clock.name, at + Duration.toMillis(clock.duration))
+          const wakeAt = yield* journal
+            .armClock(executionId, clock.name, at + Duration.toMillis(clock.duration))
+            .pipe(Effect.catchAll(failedStoring))
           if (state !== undefined) state.hasClocks = true
           const fiberKey = `${executionId}/${clock.name}`
           clockKeys.set(executionId, clocksOf(executionId).add(fiberKey))
