@@ -226,6 +226,41 @@ describe("flex-worker serve: the HTTP API (embedded engine)", () => {
     })
   )
 
+  it.scopedLive(
+    "a database fault a retry cannot fix (a constraint of the store refusing the row) is a 500, not a 503",
+    () =>
+      Effect.gen(function* () {
+        const sandbox = yield* Sandbox.start({ seed: 55 })
+        const [intent] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+        const path = store()
+        const env = { FLEX_API_KEY: sandbox.apiKey, FLEX_BASE_URL: sandbox.url, ...fast }
+        // A first run creates the tables; then every new request is refused by the file itself
+        // (SQLITE_CONSTRAINT_TRIGGER): resubmitting would meet the same refusal forever.
+        yield* Effect.scoped(Serve.start(["--store", path], env))
+        const db = new Database(path)
+        db.exec(
+          "CREATE TRIGGER refuse_requests BEFORE INSERT ON cancellation_requests BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+        db.close()
+        const server = yield* Serve.start(["--store", path], env)
+        const refused = yield* promise(() =>
+          server.request("/cancellations", {
+            method: "POST",
+            body: JSON.stringify({ payment_intent_id: intent!.payment_intent_id, request_id: "fault-1" })
+          })
+        )
+        assert.strictEqual(refused.status, 500, refused.text)
+        assert.strictEqual(refused.body.error.code, "internal")
+        // A generic message: nothing of the SQL, the table or the driver's words.
+        for (const secret of ["refused by the test", "cancellation_requests", "INSERT", "SQLITE"]) {
+          assert.notInclude(refused.text, secret)
+        }
+        assert.strictEqual((yield* sandbox.calls).length, 0, "nothing was started")
+        // Logged, at error level, for an operator to fix.
+        assert.match(server.output().stderr, /"message":"HTTP API request failed","logLevel":"ERROR"/)
+      })
+  )
+
   it.live("serve without FLEX_WORKER_API_TOKEN, or with a bad --listen, exits 2 with one line", () =>
     Effect.gen(function* () {
       const noToken = yield* promise(() => Cli.run(["serve", "--store", store()], { FLEX_API_KEY: "fsk_test_x" }))

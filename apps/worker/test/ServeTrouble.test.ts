@@ -67,6 +67,37 @@ const troubleTests = () => {
   )
 
   it.scopedLive(
+    "a database fault a retry cannot fix (a CHECK constraint refusing the row) is a 500 without SQL, not a 503",
+    () =>
+      Effect.gen(function* () {
+        const db = yield* Pg.freshDatabase
+        const sandbox = yield* Sandbox.start({ seed: 74 })
+        const [a] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+        const port = yield* Pg.freePort
+        const server = yield* Serve.start(["--store", db.url, "--runner-address", `127.0.0.1:${port}`], {
+          FLEX_API_KEY: sandbox.apiKey,
+          FLEX_BASE_URL: sandbox.url,
+          ...fast
+        })
+        // Every new request now violates a constraint (23514): resubmitting would meet it forever.
+        yield* Pg.query(
+          db.url,
+          "ALTER TABLE cancellation_requests ADD CONSTRAINT refused_by_the_test CHECK (false) NOT VALID"
+        )
+        const refused = yield* post(server, { payment_intent_id: a!.payment_intent_id, request_id: "fault-1" })
+        assert.strictEqual(refused.status, 500, JSON.stringify(refused.body))
+        assert.strictEqual(refused.retryAfter, null)
+        assert.strictEqual(refused.body.error.code, "internal")
+        const text = JSON.stringify(refused.body)
+        for (const secret of ["refused_by_the_test", "cancellation_requests", "INSERT", "23514", db.name]) {
+          assert.notInclude(text, secret)
+        }
+        assert.match(server.output().stderr, /"message":"HTTP API request failed","logLevel":"ERROR"/)
+      }),
+    120_000
+  )
+
+  it.scopedLive(
     "two runners given the same new request id at once: one 202 new, one 202 resubmitted, never a 500",
     () =>
       Effect.gen(function* () {

@@ -255,34 +255,77 @@ const uniqueViolation = (e: unknown): boolean => {
 /** How long a client should wait before it submits again while the database is unreachable. */
 export const retryAfterSeconds = 5
 
+/** Node's socket errors: the connection to the database was refused, cut or never completed. */
+const connectionErrnos = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+])
+
 /**
- * Whether a failure is the database's (the store's or the engine's storage): an outage, a failover, a
- * connection cut. The caller can retry it, so it is a 503, not a 500. Found anywhere in the cause,
- * failure or defect, through the errors' own `cause` chains (the engine wraps SqlError in its own).
+ * PostgreSQL's SQLSTATEs for a server going away or not taking connections yet: 57P01-57P03 (admin or
+ * crash shutdown, cannot connect now: a restart, a failover) and class 08 (connection exceptions).
  */
-const databaseFailure = (cause: Cause.Cause<unknown>): boolean => {
-  const isDatabase = (e: unknown): boolean => {
+const connectionSqlState = (code: string): boolean =>
+  code === "57P01" || code === "57P02" || code === "57P03" || code.startsWith("08")
+
+/**
+ * pg's own errors for a lost or never-made connection carry no code, only these messages (the pool's
+ * connect timeout, a socket closed under a query).
+ */
+const connectionMessage =
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Connection ended/i
+
+/**
+ * One link of an error's chain says the database cannot be reached now: a socket error, a PostgreSQL
+ * connection-level SQLSTATE, the pool or connect timing out, or the store's own StoreUnavailable.
+ * `SQLITE_BUSY` (another process holds the file's write lock past the busy timeout) passes too.
+ * Nothing else does: a constraint left after the retries, a broken query, a full disk are faults a
+ * retry cannot fix.
+ */
+const connectionLevel = (e: object): boolean => {
+  if ((e as { _tag?: unknown })._tag === "StoreUnavailable") return true
+  const code = (e as { code?: unknown }).code
+  if (typeof code === "string") {
+    if (connectionErrnos.has(code) || connectionSqlState(code) || code === "SQLITE_BUSY") return true
+  }
+  const message = (e as { message?: unknown }).message
+  return typeof message === "string" && connectionMessage.test(message)
+}
+
+/**
+ * Whether a failure is the database being unreachable (an outage, a failover, a connection cut): the
+ * caller can retry it, so it is a 503, not a 500. Found anywhere in the cause, failure or defect, through
+ * the errors' own `cause` chains (the engine wraps SqlError in its own).
+ */
+const databaseUnavailable = (cause: Cause.Cause<unknown>): boolean => {
+  const unreachable = (e: unknown): boolean => {
     let current = e
     for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
-      const tag = (current as { _tag?: unknown })._tag
-      if (tag === "SqlError" || tag === "PersistenceError") return true
+      if (connectionLevel(current)) return true
       current = (current as { cause?: unknown }).cause
     }
     return false
   }
-  return [...Cause.failures(cause), ...Cause.defects(cause)].some(isDatabase)
+  return [...Cause.failures(cause), ...Cause.defects(cause)].some(unreachable)
 }
 
 /**
  * The app: a database that cannot be reached is a 503 with `Retry-After` (a request body is one
  * transaction, and resubmitting a request id never cancels twice, so retrying is always safe); every
- * other unexpected failure is a 500 that says nothing about internals.
+ * other failure, a database fault a retry would not fix among them, is a 500 that says nothing about
+ * internals (no SQL, no connection string), logged in full at error level.
  */
 export const app = (token: Redacted.Redacted<string>) =>
   router(token).pipe(
     Effect.catchTag("RouteNotFound", () => Effect.succeed(error(404, "not_found", "No such route"))),
     Effect.catchAllCause((cause) =>
-      databaseFailure(cause)
+      databaseUnavailable(cause)
         ? Effect.zipRight(
             Effect.logWarning("HTTP API request failed: the database is unreachable", cause),
             Effect.succeed(

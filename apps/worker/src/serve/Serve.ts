@@ -10,6 +10,10 @@
  * In cluster mode it also runs the stall watchdog (ClusterWatchdog): when this runner holds due engine
  * messages it neither reads nor processes for longer than FLEX_WORKER_STALL_THRESHOLD, `/healthz` says
  * 503 with the reason and the runner stops with exit code 1, for its supervisor to start it again.
+ *
+ * Stopped (SIGINT/SIGTERM), it drains before anything is torn down, as a batch does: no new call goes to
+ * Flex, the calls on the wire get until {@link Batch.drainDeadline} to finish, and only then do the
+ * engine (or the runner) and its workflows stop.
  */
 
 import { createServer } from "node:http"
@@ -27,8 +31,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as Batch from "../cli/Batch.js"
 import * as Metrics from "../core/Metrics.js"
 import * as ClusterWatchdog from "../engine/ClusterWatchdog.js"
+import * as Gate from "../flex/Gate.js"
 import * as CancelWorkflow from "../flow/CancelWorkflow.js"
 import * as Location from "../store/Location.js"
 import { type PendingCursor, Store } from "../store/Store.js"
@@ -110,6 +116,17 @@ const watchdog = (options: Options) =>
       )
     : Layer.empty
 
+/**
+ * The stop's drain, what `gate.shield` does for a batch. Here the workflows run in the engine's fibers,
+ * not under serve's, so there is no effect to shield: it is closing the engine's scope that interrupts
+ * their running activities and would cut the calls on the wire. This layer is built on top of the
+ * worker's, so its finalizer runs before the worker's: it waits until the calls on the wire have been
+ * answered (or the deadline passed), and only then is the engine (or the runner) torn down.
+ */
+const drainAtStop = Layer.scopedDiscard(
+  Effect.flatMap(Gate.Gate, (gate) => Effect.addFinalizer(() => gate.drain(Batch.drainDeadline)))
+)
+
 export const layer = (options: Options) => {
   const announce = Layer.effectDiscard(
     Effect.gen(function* () {
@@ -124,12 +141,12 @@ export const layer = (options: Options) => {
     Layer.provide(NodeHttpServer.layer(createServer, { host: options.host, port: options.port }))
   )
   if (Location.location(options.store)._tag === "Sqlite") {
-    return Layer.mergeAll(web, localSweeper).pipe(
+    return Layer.mergeAll(web, localSweeper, drainAtStop).pipe(
       Layer.provide(Worker.layer(options)),
       Layer.provide(ClusterWatchdog.layer)
     )
   }
-  return Layer.mergeAll(web, sweeper, watchdog(options)).pipe(
+  return Layer.mergeAll(web, sweeper, watchdog(options), drainAtStop).pipe(
     Layer.provide(Worker.layerCluster(options)),
     Layer.provide(ClusterWatchdog.layer)
   )
