@@ -12,10 +12,11 @@ import type { FlexClient } from "@flex/http"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Postgres from "./engine/Postgres.js"
-import * as Sqlite from "./engine/Sqlite.js"
+import type * as Redacted from "effect/Redacted"
+import type * as Sqlite from "./engine/Sqlite.js"
 import type { ApiRateLimiter } from "./flex/ApiRateLimiter.js"
 import * as ApiRateLimiterModule from "./flex/ApiRateLimiter.js"
 import * as Client from "./flex/Client.js"
@@ -42,12 +43,6 @@ export interface Options {
   /** Attempts and backoff; by default from FLEX_WORKER_* variables (see flow/Settings). */
   readonly settings?: Layer.Layer<Settings.FlowSettings, ConfigError.ConfigError> | undefined
 }
-
-/**
- * The workflow on its engine, with the services its activities use. On SQLite the rate limiter is in
- * the process (one process per store); on PostgreSQL it is shared by every runner through the database.
- */
-const defaultRunnerAddress = Either.getOrThrow(Postgres.parseRunnerAddress(Postgres.defaultRunnerAddress))
 
 export type Provided =
   | WorkflowEngine
@@ -80,6 +75,19 @@ export const layer = (options: Options): Layer.Layer<Provided, LayerError> =>
 export const layerCluster = (options: Options): Layer.Layer<Provided | Sharding.Sharding, LayerError> =>
   layerPostgres(options).pipe(Layer.provide(untraced))
 
+/**
+ * The engine modules are imported when a layer for their kind of store is built, not with this module:
+ * `engine/Postgres.ts` loads the cluster's sockets, RPC and the PostgreSQL client, and
+ * `engine/Sqlite.ts` loads the cluster engine only for a store that runs on it. A single `cancel` on
+ * SQLite spends most of its time loading modules, so it should load no others (issue 13).
+ */
+const importSqlite = Effect.promise(() => import("./engine/Sqlite.js"))
+const importPostgres = Effect.promise(() => import("./engine/Postgres.js"))
+
+/**
+ * The workflow on its engine, with the services its activities use. On SQLite the rate limiter is in
+ * the process (one process per store); on PostgreSQL it is shared by every runner through the database.
+ */
 const layerSqlite = (options: Options): Layer.Layer<Provided, LayerError> => {
   const where = Location.location(options.store)
   if (where._tag !== "Sqlite") return layerPostgres(options)
@@ -90,14 +98,24 @@ const layerSqlite = (options: Options): Layer.Layer<Provided, LayerError> => {
   )
   return workflow.pipe(
     Layer.provideMerge(Layer.mergeAll(Store.layer, Client.flexLayer(options))),
-    Layer.provideMerge(Sqlite.sqlite(where.path, options.engine))
+    Layer.provideMerge(
+      Layer.unwrapEffect(Effect.map(importSqlite, (Sqlite) => Sqlite.sqlite(where.path, options.engine)))
+    )
   )
 }
 
 const layerPostgres = (options: Options): Layer.Layer<Provided | Sharding.Sharding, LayerError> => {
   const where = Location.location(options.store)
   if (where._tag !== "Postgres") return Layer.die(`not a PostgreSQL store: ${options.store}`)
-  const address = options.runnerAddress ?? defaultRunnerAddress
+  return Layer.unwrapEffect(Effect.map(importPostgres, (Postgres) => layerPostgresWith(Postgres, where.url, options)))
+}
+
+const layerPostgresWith = (
+  Postgres: typeof import("./engine/Postgres.js"),
+  url: Redacted.Redacted<string>,
+  options: Options
+): Layer.Layer<Provided | Sharding.Sharding, LayerError> => {
+  const address = options.runnerAddress ?? Either.getOrThrow(Postgres.parseRunnerAddress(Postgres.defaultRunnerAddress))
   const workflow = CancelWorkflow.layer.pipe(
     Layer.provide(options.settings ?? Settings.layer),
     Layer.provide(Layer.succeed(CancelWorkflow.RunnerName, `${address.host}:${address.port}`))
@@ -113,7 +131,7 @@ const layerPostgres = (options: Options): Layer.Layer<Provided | Sharding.Shardi
     ),
     Layer.provideMerge(
       Postgres.postgres({
-        url: where.url,
+        url,
         runnerAddress: address,
         shardLockExpiration: options.shardLockExpiration
       })

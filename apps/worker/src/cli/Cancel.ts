@@ -6,8 +6,9 @@
  * run and a real one show the same intents, and the confirmation names how many and how much.
  */
 import * as Readline from "node:readline"
-import { Money, PaymentIntentStatus } from "@flex/domain"
-import { FlexClient } from "@flex/http"
+import * as Money from "@flex/domain/Money"
+import * as PaymentIntentStatus from "@flex/domain/PaymentIntentStatus"
+import * as FlexClient from "@flex/http/FlexClient"
 import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"

@@ -2,7 +2,7 @@
  * The report a batch (or the whole store) ends in: counts per outcome, the amount released, and the
  * intents that need a person.
  */
-import { Money } from "@flex/domain"
+import * as Money from "@flex/domain/Money"
 import * as Data from "effect/Data"
 import * as Outcome from "../core/Outcome.js"
 import { retryable } from "../store/Store.js"

@@ -12,8 +12,6 @@
  */
 
 import * as Path from "node:path"
-import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
-import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
@@ -83,7 +81,7 @@ export const clusterUnfinished = Effect.gen(function* () {
 export const embeddedUnfinished = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   if (!(yield* tableExists(sql, "flex_engine_executions"))) return false
-  const rows = yield* sql`SELECT 1 FROM flex_engine_executions WHERE status IN ('running', 'suspended') LIMIT 1`
+  const rows = yield* sql`SELECT 1 FROM flex_engine_executions WHERE status <> 'complete' LIMIT 1`
   return rows.length > 0
 })
 
@@ -106,6 +104,14 @@ export const choose = (requested: Engine) =>
     return other
   })
 
+const importCluster = Effect.promise(async () => {
+  const [ClusterWorkflowEngine, SingleRunner] = await Promise.all([
+    import("@effect/cluster/ClusterWorkflowEngine"),
+    import("@effect/cluster/SingleRunner")
+  ])
+  return { ClusterWorkflowEngine, SingleRunner }
+})
+
 export const sqlite = (store: string, requested?: Engine) => {
   const lock = Layer.scopedDiscard(
     Effect.zipRight(
@@ -122,8 +128,10 @@ export const sqlite = (store: string, requested?: Engine) => {
   const client = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(sql`PRAGMA synchronous = NORMAL`))
   ).pipe(Layer.provideMerge(StoreLock.client(store)))
+  // The cluster engine's modules (sharding, RPC, message storage) are imported only for a store that runs
+  // on it: most runs, a single `cancel` among them, use the embedded engine and should not load them.
   const cluster = Layer.unwrapEffect(
-    Effect.map(shardsPerGroup, (shards) =>
+    Effect.zipWith(shardsPerGroup, importCluster, (shards, { ClusterWorkflowEngine, SingleRunner }) =>
       ClusterWorkflowEngine.layer.pipe(
         Layer.provideMerge(
           SingleRunner.layer({

@@ -2,7 +2,7 @@
  * The Flex client as the worker uses it: on undici, behind the stop gate and the rate limiter.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { FlexClient } from "@flex/http"
+import * as FlexClient from "@flex/http/FlexClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"

@@ -21,7 +21,7 @@
  *   It uses no attempt, but 429s are bounded too.
  * - When the budgets run out, `GaveUp` says what is known: never a guess about whose release it was.
  */
-import { PaymentIntentStatus } from "@flex/domain"
+import * as PaymentIntentStatus from "@flex/domain/PaymentIntentStatus"
 import * as RetryPolicy from "@flex/http/RetryPolicy"
 import * as Outcome from "../core/Outcome.js"
 import type { Snapshot } from "./Intent.js"

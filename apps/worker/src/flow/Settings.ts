@@ -2,7 +2,7 @@
  * The flow's tunables, from the environment (FLEX_WORKER_MAX_ATTEMPTS, FLEX_WORKER_MAX_READS,
  * FLEX_WORKER_BACKOFF_BASE, FLEX_WORKER_BACKOFF_MAX), and the machine's budgets derived from them.
  */
-import { RetryPolicy } from "@flex/http"
+import * as RetryPolicy from "@flex/http/RetryPolicy"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
