@@ -81,7 +81,7 @@ export const clusterUnfinished = Effect.gen(function* () {
 export const embeddedUnfinished = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   if (!(yield* tableExists(sql, "flex_engine_executions"))) return false
-  const rows = yield* sql`SELECT 1 FROM flex_engine_executions WHERE status <> 'complete' LIMIT 1`
+  const rows = yield* sql`SELECT 1 FROM flex_engine_executions WHERE status IN ('running', 'suspended') LIMIT 1`
   return rows.length > 0
 })
 
