@@ -110,7 +110,8 @@ describe("kill -9 on the embedded engine", () => {
     () =>
       Effect.gen(function* () {
         const store = storeFile()
-        const first = Process.node([probe, store, "run"])
+        // A 10-minute nap: the kill lands inside it however slow the machine is.
+        const first = Process.node([probe, store, "run", "600000"])
         const clock = () => {
           try {
             return read<{ wake_at: number }>(store, "SELECT wake_at FROM flex_engine_clocks")
@@ -119,19 +120,30 @@ describe("kill -9 on the embedded engine", () => {
           }
         }
         yield* killWhen(first, () => clock().length === 1)
-        const wakeAt = clock()[0]!.wake_at
+        assert.isAbove(clock()[0]!.wake_at, Date.now() + 60_000, "the stored wake-up is the nap's")
         assert.deepStrictEqual(
           logged(store).map((r) => r.step),
           ["write"]
         )
-        const key = yield* finish(store)
+        // Time passes while the process is down: the stored wake-up is now 2 s away. The restart runs the
+        // same workflow (a 10-minute nap in its code): it must wake at the stored time, not set a fresh
+        // 10 minutes (the test would time out), and not before it.
+        const wakeAt = Date.now() + 2_000
+        const db = new Database(store)
+        db.prepare("UPDATE flex_engine_clocks SET wake_at = ?").run(wakeAt)
+        db.close()
+        const key = yield* Effect.gen(function* () {
+          const result = yield* Process.run([probe, store, "run", "600000"], { timeoutMs: 60_000 })
+          assert.strictEqual(result.code, 0, `${result.signal ?? ""} ${result.stderr}`)
+          return /done (\S+)/.exec(result.stdout)?.[1]
+        })
         const rows = logged(store)
         assert.deepStrictEqual(
           rows.map((r) => r.step),
           ["write", "after"]
         )
         assert.strictEqual(key, rows[0]!.key)
-        // Not woken before the time stored when the clock was first set.
+        // Not woken before the time stored for the clock.
         assert.isAtLeast(rows[1]!.at, wakeAt)
         // Finished: only the execution's row and result are left.
         assert.deepStrictEqual(

@@ -5,6 +5,7 @@
 //   after-write: kill -9 itself inside `write`, after its row is committed and before the engine stores the result;
 //   inside-activity: print "hanging" and hang inside `write`;
 //   run: run to the end and print "done RESULT".
+// An optional third argument is the durable sleep's duration in ms (1500 by default).
 
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Activity from "@effect/workflow/Activity"
@@ -13,7 +14,7 @@ import * as Workflow from "@effect/workflow/Workflow"
 import { Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import * as Sqlite from "../../dist/engine/Sqlite.js"
 
-const [store, mode] = process.argv.slice(2)
+const [store, mode, napMillis = "1500"] = process.argv.slice(2)
 
 const Probe = Workflow.make({
   name: "CrashProbe",
@@ -53,7 +54,7 @@ const layer = Probe.toLayer(() =>
   Effect.gen(function* () {
     const key = yield* write
     // inMemoryThreshold "0 millis" (a bare 0 reads as unset): a durable clock (a stored wake-up), as sleeps past a minute are.
-    yield* DurableClock.sleep({ name: "nap", duration: "1500 millis", inMemoryThreshold: "0 millis" })
+    yield* DurableClock.sleep({ name: "nap", duration: `${napMillis} millis`, inMemoryThreshold: "0 millis" })
     yield* after
     return key
   })
