@@ -13,38 +13,17 @@
  *
  * @since 0.1.0
  */
+import * as WebhookEvent from "@flex/domain/WebhookEvent"
 import * as Schema from "effect/Schema"
 
 /**
- * The event types Flex documents (its list is not exhaustive): what an endpoint may subscribe to, with
- * `*` for everything. The sandbox emits only those of {@link emittedEventTypes}.
+ * The event types Flex documents (its list is not exhaustive), as `@flex/domain`'s `WebhookEvent` knows
+ * them: what an endpoint may subscribe to, with `*` for everything. The sandbox emits only those of {@link emittedEventTypes}.
  *
  * @category constants
  * @since 0.1.0
  */
-export const flexEventTypes: ReadonlyArray<string> = [
-  "charge.dispute.closed",
-  "charge.dispute.created",
-  "charge.dispute.funds_reinstated",
-  "charge.dispute.funds_withdrawn",
-  "charge.dispute.updated",
-  "charge.refund.updated",
-  "charge.refunded",
-  "checkout.session.completed",
-  "checkout_session.completed",
-  "customer.created",
-  "customer.deleted",
-  "customer.updated",
-  "customer.subscription.created",
-  "customer.subscription.deleted",
-  "customer.subscription.updated",
-  "invoice.created",
-  "invoice.payment_succeeded",
-  "payment_intent.created",
-  "payment_intent.succeeded",
-  "refund.created",
-  "refund.updated"
-]
+export const flexEventTypes: ReadonlyArray<string> = [...WebhookEvent.knownEventTypes].sort()
 
 /**
  * The sandbox's own event types, for changes Flex sends no event for. Their names start with
