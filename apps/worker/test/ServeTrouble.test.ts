@@ -98,6 +98,45 @@ const troubleTests = () => {
   )
 
   it.scopedLive(
+    "a submit that loses the unique-key race (23505, forced once by a trigger) is retried and stored: 202",
+    () =>
+      Effect.gen(function* () {
+        const db = yield* Pg.freshDatabase
+        const sandbox = yield* Sandbox.start({ seed: 75 })
+        const [a] = yield* sandbox.createIntents([{ status: "requires_capture" }])
+        const port = yield* Pg.freePort
+        const server = yield* Serve.start(["--store", db.url, "--runner-address", `127.0.0.1:${port}`], {
+          FLEX_API_KEY: sandbox.apiKey,
+          FLEX_BASE_URL: sandbox.url,
+          ...fast
+        })
+        // The race, made certain: the first insert of a request fails as if another runner had just
+        // stored the same id (a sequence is not rolled back with the failed transaction, so only once).
+        yield* Pg.query(
+          db.url,
+          `CREATE SEQUENCE race_once;
+           CREATE FUNCTION lose_the_race() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+             IF nextval('race_once') = 1 THEN
+               RAISE EXCEPTION 'duplicate key value violates unique constraint' USING ERRCODE = 'unique_violation';
+             END IF;
+             RETURN NEW;
+           END $$;
+           CREATE TRIGGER lose_the_race BEFORE INSERT ON cancellation_requests
+             FOR EACH ROW EXECUTE FUNCTION lose_the_race();`
+        )
+        const answer = yield* post(server, { payment_intent_id: a!.payment_intent_id, request_id: "race-once" })
+        assert.strictEqual(answer.status, 202, JSON.stringify(answer.body))
+        assert.strictEqual(answer.body.request_id, "race-once")
+        const lost = yield* Pg.query(db.url, "SELECT last_value::int AS n FROM race_once")
+        assert.isAtLeast(lost[0].n, 2, "the insert failed once and ran again")
+        const rows = yield* Pg.query(db.url, "SELECT COUNT(*)::int AS n FROM cancellation_requests")
+        assert.strictEqual(rows[0].n, 1)
+      }),
+    120_000
+  )
+
+  it.scopedLive(
     "two runners given the same new request id at once: one 202 new, one 202 resubmitted, never a 500",
     () =>
       Effect.gen(function* () {
