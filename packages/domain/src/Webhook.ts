@@ -52,12 +52,13 @@ import {
 import * as WebhookEvent from "./WebhookEvent.js"
 
 /**
- * The raw body: the bytes as received, or the same bytes read as a string (UTF-8).
+ * The raw body: the bytes as received (a `Uint8Array`, a Node `Buffer`, or the `ArrayBuffer` of a Fetch
+ * `Request.arrayBuffer()`), or the same bytes read as a string (UTF-8).
  *
  * @category models
  * @since 0.1.0
  */
-export type Body = string | Uint8Array
+export type Body = string | Uint8Array | ArrayBuffer
 
 /**
  * The request headers: a Fetch `Headers`, or a record such as Node's `IncomingHttpHeaders` or
@@ -214,11 +215,18 @@ const subtle = () => {
 const isBytes = (u: unknown): u is Uint8Array =>
   ArrayBuffer.isView(u) && Object.prototype.toString.call(u) === "[object Uint8Array]"
 
+/** An `ArrayBuffer` from any realm (see {@link isBytes}). */
+const isArrayBuffer = (u: unknown): u is ArrayBuffer => Object.prototype.toString.call(u) === "[object ArrayBuffer]"
+
+/** The body as a string or bytes; anything else (a parsed body, from a caller without types) as is. */
+const normalized = (body: Body): string | Uint8Array => (isArrayBuffer(body) ? new Uint8Array(body) : body)
+
 /** `"{id}.{timestamp}."` followed by the body's own bytes. */
 const signedContent = (id: string, timestamp: string, body: Body): Uint8Array => {
   const prefix = encoder.encode(`${id}.${timestamp}.`)
   // Anything but a string or bytes (a parsed body, from a caller without types) cannot match a signature.
-  const bytes = typeof body === "string" ? encoder.encode(body) : isBytes(body) ? body : encoder.encode(String(body))
+  const raw = normalized(body)
+  const bytes = typeof raw === "string" ? encoder.encode(raw) : isBytes(raw) ? raw : encoder.encode(String(raw))
   const content = new Uint8Array(prefix.length + bytes.length)
   content.set(prefix, 0)
   content.set(bytes, prefix.length)
@@ -392,7 +400,8 @@ export const decodeBody = (
       Effect.fail(new InvalidPayloadError({ path, reason, ...(messageId === undefined ? {} : { messageId }) }))
     let text: string
     try {
-      text = typeof body === "string" ? body : utf8.decode(body)
+      const raw = normalized(body)
+      text = typeof raw === "string" ? raw : utf8.decode(raw)
     } catch {
       return fail("", "not UTF-8")
     }

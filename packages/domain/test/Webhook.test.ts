@@ -315,6 +315,23 @@ describe("Webhook: the body after a valid signature", () => {
     })
   )
 
+  it.effect("an ArrayBuffer (a Fetch request.arrayBuffer()) verifies as its bytes, also from another realm", () =>
+    Effect.gen(function* () {
+      const own = new TextEncoder().encode(body).buffer
+      const foreign: ArrayBuffer = Vm.runInNewContext(
+        "(bytes) => { const out = new ArrayBuffer(bytes.length); new Uint8Array(out).set(bytes); return out }"
+      )(Array.from(new TextEncoder().encode(body)))
+      assert.isFalse(foreign instanceof ArrayBuffer)
+      for (const buffer of [own, foreign]) {
+        const event = yield* atNow(Webhook.constructEvent(buffer, yield* signedWith(body), secret))
+        assert.strictEqual(event.event_type, "payment_intent.succeeded")
+      }
+      const tampered = new TextEncoder().encode(body.replace("canceled", "cancelez")).buffer
+      const error = yield* errorOf(Webhook.constructEvent(tampered, yield* signedWith(body), secret))
+      assert.strictEqual(error._tag, "SignatureMismatchError")
+    })
+  )
+
   it.effect("a signed body that is not UTF-8, not JSON, or not an event is an InvalidPayloadError", () =>
     Effect.gen(function* () {
       const cases: ReadonlyArray<readonly [string | Uint8Array, string, string]> = [

@@ -165,12 +165,13 @@ export interface Webhooks {
   /**
    * Verifies a delivery's signature and decodes its event, in its wire form (`WebhookEvent.Json`: `object`
    * wrapped under the resource's name, an unknown event type kept as it came). `body` is the raw body,
-   * exactly as received (a string, or a `Buffer` / `Uint8Array`): parsed and serialised again it fails.
+   * exactly as received (a string, a `Buffer` / `Uint8Array`, or the `ArrayBuffer` of a Fetch
+   * `request.arrayBuffer()`): parsed and serialised again it fails.
    * `headers` a Fetch `Headers` or Node's `req.headers`; `secret` the endpoint's signing secret, or several
    * during a rotation. Rejects with a {@link WebhookError} class.
    */
   readonly constructEvent: (
-    body: string | Uint8Array,
+    body: string | Uint8Array | ArrayBuffer,
     headers: Webhook.HeadersInput,
     secret: string | ReadonlyArray<string>,
     options?: WebhookOptions
@@ -214,11 +215,11 @@ export const webhooks: Webhooks = {
         new TypeError(`Flex: tolerance must be a number of milliseconds, 0 or more, got ${String(tolerance)}`)
       )
     }
-    if (typeof body !== "string" && !isBytes(body)) {
+    if (typeof body !== "string" && !isBytes(body) && Object.prototype.toString.call(body) !== "[object ArrayBuffer]") {
       // The usual mistake: a body already parsed by a JSON middleware has lost the bytes that were signed.
       return Promise.reject(
         new TypeError(
-          'Flex: the webhook body must be the raw request body, a string or a Buffer/Uint8Array as received, not parsed JSON (with Express: express.raw({ type: "application/json" }))'
+          'Flex: the webhook body must be the raw request body, a string, a Buffer/Uint8Array or an ArrayBuffer as received, not parsed JSON (with Express: express.raw({ type: "application/json" }))'
         )
       )
     }

@@ -102,6 +102,12 @@ describe("Flex webhooks (the promise face)", () => {
     assert.strictEqual(event.event_id, "evt_promise_1")
   })
 
+  it("an ArrayBuffer (a Fetch request.arrayBuffer()) is a raw body", async () => {
+    const request = new Request("http://127.0.0.1/webhooks", { method: "POST", body, headers: signed(body) })
+    const event = await webhooks.constructEvent(await request.arrayBuffer(), request.headers, secretText)
+    assert.strictEqual(event.event_id, "evt_promise_1")
+  })
+
   it("in a plain node:http server: the raw Buffer and req.headers, over a real socket", async () => {
     const answers: Array<string> = []
     const server = Http.createServer((req, res) => {
