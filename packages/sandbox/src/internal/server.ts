@@ -250,16 +250,7 @@ export class Engine {
       this.webhookApi(req, res, target)
       return
     }
-    const keyHeader = req.headers["idempotency-key"]
-    const call: Mutable<Call.Call> = {
-      at: new Date().toISOString(),
-      method: req.method ?? "GET",
-      path: target,
-      status: null,
-      idempotency_key: typeof keyHeader === "string" ? keyHeader : null,
-      fault: null
-    }
-    this.calls.push(call)
+    const call = this.logCall(req, target)
     const q = target.indexOf("?")
     const request: Request = {
       call,
@@ -378,8 +369,8 @@ export class Engine {
     }
   }
 
-  /** The webhook endpoints API: authenticated and logged like the rest of `/v1`, never faulted or held. */
-  private webhookApi(req: Http.IncomingMessage, res: Http.ServerResponse, target: string): void {
+  /** A public request, in the call log on arrival (its status once answered). */
+  private logCall(req: Http.IncomingMessage, target: string): Mutable<Call.Call> {
     const keyHeader = req.headers["idempotency-key"]
     const call: Mutable<Call.Call> = {
       at: new Date().toISOString(),
@@ -390,6 +381,12 @@ export class Engine {
       fault: null
     }
     this.calls.push(call)
+    return call
+  }
+
+  /** The webhook endpoints API: authenticated and logged like the rest of `/v1`, never faulted or held. */
+  private webhookApi(req: Http.IncomingMessage, res: Http.ServerResponse, target: string): void {
+    const call = this.logCall(req, target)
     const respond = (reply: Reply) => this.send(res, call, reply.status, reply.body, json)
     const denied = this.authorize(req.headers.authorization)
     if (denied !== undefined) {
