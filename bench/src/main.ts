@@ -136,7 +136,10 @@ const results = {
     floor_cps: round(floor?.cps),
     floor_cpu_ms: round(floor?.cpuMsPerCancel, 3),
     ceiling_pg1_cps: round(pgCps(pg1)),
-    ceiling_pg3_cps: round(pgCps(pg3))
+    ceiling_pg3_cps: round(pgCps(pg3)),
+    pg_stop_ms: [pg1, pg3].flatMap((result) =>
+      result !== undefined && "stopMs" in result ? result.stopMs.map((ms) => round(ms, 0)) : []
+    )
   },
   memory: { ids: memory === undefined ? null : sizes.memoryIds, peak_rss_mb: round(memory?.peakRssMb, 0) },
   sandbox: { rps: round(sandbox?.rps, 0) },
@@ -258,6 +261,18 @@ for (const [label, result] of [
   if ("skipped" in pgSkip) info(label, `skipped: ${pgSkip.skipped}`)
   else if (result !== undefined && "cps" in result)
     info(label, `${fmt(result.cps, 1)} cancels/s (${fmt(result.intents)} intents)`)
+}
+{
+  const stops = [pg1, pg3].flatMap((result) => (result !== undefined && "stopMs" in result ? result.stopMs : []))
+  if (stops.length > 0) {
+    const worst = Math.max(...stops)
+    goal(
+      "PostgreSQL runner: SIGTERM to exit, nothing in flight",
+      `${stops.map((ms) => fmt(ms, 0)).join(", ")} ms (the runs above, each runner stopped after its work; the last of each alone)`,
+      "≤ 3 s",
+      worst <= 3000
+    )
+  }
 }
 if (memory !== undefined) {
   goal(

@@ -272,7 +272,14 @@ export const runSqliteCeilingBench = (
 // ---------------------------------------------------------------------------------------------------
 // PostgreSQL (cluster mode)
 
-export type PgCeiling = { readonly cps: number; readonly intents: number } | { readonly skipped: string }
+export type PgCeiling =
+  | {
+      readonly cps: number
+      readonly intents: number
+      /** SIGTERM to exit of each runner once the work is done (nothing in flight), ms, in the order stopped: the last one stopped alone. */
+      readonly stopMs: ReadonlyArray<number>
+    }
+  | { readonly skipped: string }
 
 /** The PostgreSQL server to use, if any: FLEX_BENCH_DATABASE_URL, FLEX_TEST_DATABASE_URL, or a local one. */
 export const findPostgres = async (): Promise<{ readonly url: string } | { readonly skipped: string }> => {
@@ -345,6 +352,22 @@ const outcomesDone = async (apis: ReadonlyArray<URL>): Promise<number> => {
   return total
 }
 
+/** SIGTERM to exit, ms; a process still running after 30 s is killed and the case fails. */
+const timedStop = (child: ChildProcess): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const started = performance.now()
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error("a runner was still running 30 s after SIGTERM"))
+    }, 30_000)
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer)
+      const ms = performance.now() - started
+      code === 143 || signal === "SIGTERM" ? resolve(ms) : reject(new Error(`a runner stopped with ${code ?? signal}`))
+    })
+    child.kill("SIGTERM")
+  })
+
 /** Case 4 on PostgreSQL: `runners` × `flex-worker serve`, requests submitted over the HTTP API. */
 export const runPgCeilingBench = (serverUrl: string, runners: number, intents: number): Promise<PgCeiling> =>
   withDatabase(serverUrl, async (databaseUrl) => {
@@ -392,7 +415,10 @@ export const runPgCeilingBench = (serverUrl: string, runners: number, intents: n
       }
       const figures = callFigures(await calls(sandbox))
       if (figures.canceled !== intents) throw new Error(`the cluster canceled ${figures.canceled} of ${intents}`)
-      return { cps: figures.cps, intents }
+      // Then each runner is stopped, nothing in flight: beside the others, and the last one alone.
+      const stopMs: Array<number> = []
+      while (started.length > 0) stopMs.push(await timedStop(started.pop()!))
+      return { cps: figures.cps, intents, stopMs }
     } finally {
       for (const child of started) await stop(child)
       await stop(sandbox.child)
