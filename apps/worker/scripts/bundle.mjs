@@ -8,7 +8,8 @@
 // node_modules at run time), and `pg-native` (optional, never used). The library modules of dist/ (tsc's
 // output: Worker.js, cli/*, …) stay as they are, for the tests that import them.
 //
-// `node scripts/bundle.mjs [OUTDIR]` (default: dist).
+// `node scripts/bundle.mjs [OUTDIR]` (default: dist). The worker's `test` and `test:chaos` bundle first: `check` (tsc -b)
+// re-emits `dist/bin.js` as a plain module whenever a source changed, and the tests run what ships.
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
