@@ -44,13 +44,18 @@ class Aborted extends Error {
  * One request and its response: undici's handler of the exchange and, once the status line is in, the
  * `HttpClientResponse` (one object for both, so a call allocates one).
  */
-class Exchange extends Inspectable.Class implements Undici.Dispatcher.DispatchHandler, HttpClientResponse.HttpClientResponse {
+class Exchange
+  extends Inspectable.Class
+  implements Undici.Dispatcher.DispatchHandler, HttpClientResponse.HttpClientResponse
+{
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
 
   private controller: Undici.Dispatcher.DispatchController | undefined = undefined
   private interrupted = false
-  private onHead: ((effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void) | undefined
+  private onHead:
+    | ((effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void)
+    | undefined
   status = 0
   private rawHeaders: Record<string, string | Array<string> | undefined> = {}
   private chunks: Array<Buffer> = []
@@ -100,7 +105,9 @@ class Exchange extends Inspectable.Class implements Undici.Dispatcher.DispatchHa
     const resume = this.onHead
     if (resume !== undefined) {
       this.onHead = undefined
-      resume(Effect.fail(new HttpClientError.RequestError({ request: this.request, reason: "Transport", cause: error })))
+      resume(
+        Effect.fail(new HttpClientError.RequestError({ request: this.request, reason: "Transport", cause: error }))
+      )
       return
     }
     this.failure = error
@@ -125,7 +132,10 @@ class Exchange extends Inspectable.Class implements Undici.Dispatcher.DispatchHa
 
   private cachedHeaders: Headers.Headers | undefined = undefined
   get headers(): Headers.Headers {
-    return (this.cachedHeaders ??= Headers.fromInput(this.rawHeaders as Record<string, string | ReadonlyArray<string>>))
+    if (this.cachedHeaders === undefined) {
+      this.cachedHeaders = Headers.fromInput(this.rawHeaders as Record<string, string | ReadonlyArray<string>>)
+    }
+    return this.cachedHeaders
   }
 
   get cookies(): Cookies.Cookies {
@@ -146,7 +156,9 @@ class Exchange extends Inspectable.Class implements Undici.Dispatcher.DispatchHa
   private readonly bytes: Effect.Effect<Buffer, HttpClientError.ResponseError> = Effect.suspend(() => {
     if (this.ended) return this.settled()
     return Effect.async<Buffer, HttpClientError.ResponseError>((resume) => {
-      ;(this.waiters ??= []).push(() => resume(this.settled()))
+      const wake = () => resume(this.settled())
+      if (this.waiters === undefined) this.waiters = [wake]
+      else this.waiters.push(wake)
       return Effect.sync(() => this.abort())
     })
   })
@@ -266,7 +278,12 @@ export const make = (
     Effect.succeed
   )
 
-/** The client on a dispatcher of its own, destroyed with the layer (as `NodeHttpClient.layerUndici`'s). */
-export const layer: Layer.Layer<HttpClient.HttpClient> = HttpClient.layerMergedContext(
+/**
+ * The client on a dispatcher of its own, destroyed with the layer (as `NodeHttpClient.layerUndici`'s).
+ * Not `HttpClient.layerMergedContext`: nothing here reads the layer's context, and merging it into every
+ * request's would be a change of context (about 14 Effect operations) per request.
+ */
+export const layer: Layer.Layer<HttpClient.HttpClient> = Layer.effect(
+  HttpClient.HttpClient,
   Effect.map(NodeHttpClient.Dispatcher, (dispatcher) => make(dispatcher))
 ).pipe(Layer.provide(NodeHttpClient.dispatcherLayer))
