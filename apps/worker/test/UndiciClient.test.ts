@@ -168,6 +168,21 @@ describe("UndiciClient", () => {
     })
   )
 
+  it.scopedLive("a request of HttpClient.withScope is closed with its scope, read or not", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((_, response) => {
+        response.writeHead(200, { "content-type": "application/json" })
+        response.write("[")
+      })
+      const http = yield* client
+      const status = yield* Effect.scoped(
+        Effect.map(untraced(HttpClient.withScope(http).get(server.url)), (response) => response.status)
+      )
+      assert.strictEqual(status, 200)
+      yield* Effect.timeoutFail(server.closed, { duration: "5 seconds", onTimeout: () => "still open" })
+    })
+  )
+
   it.scopedLive("with the tracer on, the platform's client answers, with its http.client span", () =>
     Effect.gen(function* () {
       const server = yield* serve((_, response) => {

@@ -25,10 +25,21 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as Undici from "@effect/platform-node/Undici"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+
+/**
+ * The requests of `HttpClient.withScope`, whose lifetime is a scope's rather than the response's: the
+ * platform's own table (a global value under this key, made when `HttpClient` is loaded). Such a
+ * request goes to the platform's client, which ties it to its scope.
+ */
+const scopedRequests = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
+)
 
 /** The platform's key for per-request undici options in the context (`NodeHttpClient`'s, kept as is). */
 const undiciOptionsTagKey = "@effect/platform-node/NodeHttpClient/undiciOptions"
@@ -249,8 +260,8 @@ const send = (
 
 /**
  * The client over a dispatcher; `traced` (by default the platform's undici client on the same
- * dispatcher) runs the requests of fibers with the tracer on, and every request whose body is a stream
- * or form data.
+ * dispatcher) runs the requests of fibers with the tracer on, every request whose body is a stream or
+ * form data, and those of `HttpClient.withScope`.
  */
 export const make = (
   dispatcher: Undici.Dispatcher,
@@ -263,7 +274,8 @@ export const make = (
           const body = request.body
           if (
             fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
-            (body._tag !== "Empty" && body._tag !== "Uint8Array" && body._tag !== "Raw")
+            (body._tag !== "Empty" && body._tag !== "Uint8Array" && body._tag !== "Raw") ||
+            scopedRequests.has(request)
           ) {
             return traced.execute(request)
           }
