@@ -10,13 +10,16 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { DecodeFailure, Decoder, ErrorBody } from "@flex/domain"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import * as FlexError from "../FlexError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Timeout from "./timeout.js"
@@ -286,17 +289,25 @@ const recordedHeaders = [
 ]
 const redactedHeaders: ReadonlyArray<RegExp> = [new RegExp(`^(?!(?:${recordedHeaders.join("|")})$)`, "i")]
 
+/** Effect's own tracer, the one in place when no other is installed: its spans are never exported. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
 /**
- * `Effect.withSpan`, when the fiber's tracer is on. With it off the span would be a no-op that still
- * costs about 30 Effect operations per span (a mask, an exit hook and a change of context), a fifth of
+ * Whether anything reads this fiber's spans: the tracer is on and one other than Effect's own is
+ * installed (an OpenTelemetry layer, a test's recording tracer).
+ */
+const recordsSpans = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
+
+/**
+ * `Effect.withSpan`, when a tracer records it (see `recordsSpans`). Otherwise the span would go nowhere
+ * and still cost about 30 Effect operations (a mask, an exit hook and a change of context), a fifth of
  * a whole call (issue 14), so the effect runs alone.
  */
 export const withSpan =
   (name: string, options: Tracer.SpanOptions) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withFiberRuntime((fiber) =>
-      fiber.getFiberRef(FiberRef.currentTracerEnabled) ? Effect.withSpan(self, name, options) : self
-    )
+    Effect.withFiberRuntime((fiber) => (recordsSpans(fiber) ? Effect.withSpan(self, name, options) : self))
 
 const attempt = <A, T extends StatusTag>(
   settings: Settings,
@@ -323,15 +334,18 @@ const attempt = <A, T extends StatusTag>(
       ? onSuccessStatus(settings, call, response)
       : onFailureStatus(settings, call, response)
   const onTransportError = (error: HttpClientError.HttpClientError) => Effect.fail(connectionError(call, error))
+  const handlers = { onFailure: onTransportError, onSuccess: onResponse }
   return Effect.withFiberRuntime((fiber) => {
+    // The tracer off: no span anywhere, the platform's included, so no header is recorded either.
     if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
-      // No spans to write to: the same attempt without them (see `withSpan`).
-      return timeout(
-        Effect.matchEffect(settings.client.execute(request), { onFailure: onTransportError, onSuccess: onResponse })
-      )
+      return timeout(Effect.matchEffect(settings.client.execute(request), handlers))
     }
-    return settings.client.execute(request).pipe(
-      Effect.locally(Headers.currentRedactedNames, redactedHeaders),
+    // The platform's `http.client` span (made, and propagated in `traceparent`, whatever the tracer)
+    // records headers: only the harmless ones by name.
+    const exchange = Effect.locally(settings.client.execute(request), Headers.currentRedactedNames, redactedHeaders)
+    // Effect's own tracer: this attempt's span would go nowhere (see `withSpan`).
+    if (!recordsSpans(fiber)) return timeout(Effect.matchEffect(exchange, handlers))
+    return exchange.pipe(
       Effect.matchEffect({
         onFailure: onTransportError,
         onSuccess: (response) =>
