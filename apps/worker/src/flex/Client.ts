@@ -36,9 +36,9 @@ export const config: Effect.Effect<FlexClient.Options, ConfigError.ConfigError> 
 })
 
 /**
- * The Flex client on undici (see UndiciClient), every attempt of every call (the client's own retries of reads included)
- * taking a slot from the rate limiter first: the limit counts every request Flex sees. Cancels are
- * never retried by the client (see CancelWorkflow).
+ * The Flex client on undici (see UndiciClient), every attempt of every call (the client's own retries of
+ * reads included) taking a slot from the rate limiter first: the limit counts every request Flex sees.
+ * Cancels are never retried by the client (see CancelWorkflow).
  */
 export const layer = (options: { readonly flex?: Config.Config<FlexClient.Options> | undefined }) =>
   Layer.effect(

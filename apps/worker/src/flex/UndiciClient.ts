@@ -4,7 +4,7 @@
  * any fiber with the tracer on, so its `http.client` spans are as they always were.
  *
  * Measured in-process against the sandbox (issue 14), `NodeHttpClient.layerUndici`'s client costs about
- * 130 Effect operations and 250 µs of CPU per request beyond undici's own `request` + `text()`: a URL
+ * 120 Effect operations and 250 µs of CPU per request beyond undici's own `request` + `text()`: a URL
  * parse, an `AbortController`, a `FinalizationRegistry` entry and a wrapper per response, a stream
  * per body and an `Effect.cached` run by `Effect.runSync` (a fiber) to read it. A Flex call reads every
  * body whole and small, so here the request is one `Effect.async` over a `dispatch` handler (its
