@@ -10,15 +10,14 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { pipe } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -127,18 +126,13 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
   Effect.gen(function* () {
     const baseUrl = new URL(options.baseUrl ?? defaultBaseUrl)
     const base = baseUrl.href.replace(/\/+$/, "")
-    const http = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest((request) =>
-        pipe(
-          request,
-          HttpClientRequest.prependUrl(base),
-          HttpClientRequest.bearerToken(options.apiKey),
-          HttpClientRequest.acceptJson,
-          HttpClientRequest.setHeader("user-agent", userAgent)
-        )
-      ),
-      options.transformClient ?? ((c) => c)
-    )
+    const http = (options.transformClient ?? ((c) => c))(yield* HttpClient.HttpClient)
+    // The same on every request, so made once: each request adds only its idempotency key.
+    const headers = Headers.fromInput({
+      authorization: `Bearer ${Redacted.value(options.apiKey)}`,
+      accept: "application/json",
+      "user-agent": userAgent
+    })
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
     const policy = RetryPolicy.make({ ...options.retryPolicy, maxRetries: options.maxRetries ?? 2 })
 
@@ -148,14 +142,35 @@ export const make = (options: Options): Effect.Effect<Service, never, HttpClient
       return clean.length > 500 ? `${clean.slice(0, 497)}...` : clean
     }
     const beforeAttempt = options.beforeAttempt ?? Effect.void
+    const defaults: Request.Settings = {
+      client: http,
+      baseUrl: base,
+      headers,
+      beforeAttempt,
+      scrub,
+      timeout,
+      retry: policy
+    }
+    // A call that overrides only the retries (as a caller that does its own retrying passes
+    // `maxRetries: 0` on every call) gets settings made once per count.
+    const byRetries = new Map<number, Request.Settings>()
     const client: Request.Client = {
-      settings: (call) => ({
-        client: http,
-        beforeAttempt,
-        scrub,
-        timeout: call?.timeout === undefined ? timeout : Duration.decode(call.timeout),
-        retry: call?.maxRetries === undefined ? policy : { ...policy, maxRetries: call.maxRetries }
-      })
+      settings: (call) => {
+        if (call?.timeout === undefined) {
+          if (call?.maxRetries === undefined) return defaults
+          let settings = byRetries.get(call.maxRetries)
+          if (settings === undefined) {
+            settings = { ...defaults, retry: { ...policy, maxRetries: call.maxRetries } }
+            if (byRetries.size < 16) byRetries.set(call.maxRetries, settings)
+          }
+          return settings
+        }
+        return {
+          ...defaults,
+          timeout: Duration.decode(call.timeout),
+          retry: call.maxRetries === undefined ? policy : { ...policy, maxRetries: call.maxRetries }
+        }
+      }
     }
 
     return { paymentIntents: PaymentIntentsResource.make(client) }

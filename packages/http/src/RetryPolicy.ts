@@ -148,7 +148,8 @@ export const retry = <A, E extends FlexError, R>(
             )
           : Effect.fail(error)
     )
-  return loop(0)
+  // Nothing to retry: the attempt alone, without the handler that would only fail again.
+  return policy.maxRetries > 0 ? loop(0) : Effect.suspend(() => attempt(0))
 }
 
 /**

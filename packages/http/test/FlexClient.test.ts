@@ -2,7 +2,7 @@ import { FetchHttpClient } from "@effect/platform"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, type Scope, Stream } from "effect"
 import * as FlexClient from "../src/FlexClient.js"
 import type * as FlexError from "../src/FlexError.js"
 import { cancelResponse, intentId, intentWith } from "./support/fixtures.js"
@@ -10,9 +10,13 @@ import * as TestServer from "./support/TestServer.js"
 
 const apiKey = "fsk_test_client_tests_0123456789"
 
-const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
-  ["NodeHttpClient (undici)", NodeHttpClient.layerUndici],
-  ["FetchHttpClient", FetchHttpClient.layer]
+// Each client with Effect's tracer on (the default) and off: without a tracer the client takes a path
+// without spans (see `withSpan` in internal/request.ts), which must behave the same in every other way.
+const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>, boolean]> = [
+  ["NodeHttpClient (undici)", NodeHttpClient.layerUndici, true],
+  ["FetchHttpClient", FetchHttpClient.layer, true],
+  ["NodeHttpClient (undici), tracer off", NodeHttpClient.layerUndici, false],
+  ["FetchHttpClient, tracer off", FetchHttpClient.layer, false]
 ]
 
 // The HttpClient layer is built in the test's scope: undici's dispatcher lives as long as the test.
@@ -38,9 +42,12 @@ const failureOf = <A, E>(effect: Effect.Effect<A, E>) =>
       : Effect.dieMessage(`expected a typed failure, got ${Exit.isSuccess(exit) ? "success" : String(exit.cause)}`)
   )
 
-for (const [name, http] of clients) {
+for (const [name, http, traced] of clients) {
+  const scopedLive = <A, E>(name: string, self: () => Effect.Effect<A, E, Scope.Scope>, timeout?: number) =>
+    it.scopedLive(name, () => (traced ? self() : Effect.withTracerEnabled(self(), false)), timeout)
+
   describe(`FlexClient over ${name}`, () => {
-    it.scopedLive("cancels: POST with key, idempotency key and user agent, decoded into a PaymentIntent", () =>
+    scopedLive("cancels: POST with key, idempotency key and user agent, decoded into a PaymentIntent", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const id = intentId(1)
@@ -60,7 +67,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("decodes with the caller's schema: a part the view does not read cannot fail it", () =>
+    scopedLive("decodes with the caller's schema: a part the view does not read cannot fail it", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const id = intentId(3)
@@ -80,7 +87,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("sends the caller's idempotency key when given", () =>
+    scopedLive("sends the caller's idempotency key when given", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         server.script(TestServer.json(200, intentWith(intentId(2))))
@@ -90,7 +97,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("maps every status to its error, with Flex's code, message and the request id", () =>
+    scopedLive("maps every status to its error, with Flex's code, message and the request id", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -129,7 +136,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("reads Retry-After into a RateLimitError, in seconds or as an HTTP date", () =>
+    scopedLive("reads Retry-After into a RateLimitError, in seconds or as an HTTP date", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -145,7 +152,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("an HTML 502 page from a proxy is a ServerError without the page in it", () =>
+    scopedLive("an HTML 502 page from a proxy is a ServerError without the page in it", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -158,7 +165,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a reset connection is a ConnectionError", () =>
+    scopedLive("a reset connection is a ConnectionError", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -168,7 +175,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a refused connection is a ConnectionError", () =>
+    scopedLive("a refused connection is a ConnectionError", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor({ ...server, url: "http://127.0.0.1:1" }, http)
@@ -178,7 +185,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a server that never answers is a TimeoutError at the configured timeout", () =>
+    scopedLive("a server that never answers is a TimeoutError at the configured timeout", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http, { timeout: Duration.millis(200) })
@@ -189,7 +196,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a timed-out attempt, or an interrupted call, closes its request", () =>
+    scopedLive("a timed-out attempt, or an interrupted call, closes its request", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         // Polls until the condition holds, for at most 5 s.
@@ -213,7 +220,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a 200 that is not JSON, or does not match, is a DecodeError with the field path", () =>
+    scopedLive("a 200 that is not JSON, or does not match, is a DecodeError with the field path", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -230,7 +237,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a GET whose 200 body was cut short or is empty is read again, retrieve and list alike", () =>
+    scopedLive("a GET whose 200 body was cut short or is empty is read again, retrieve and list alike", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http, { maxRetries: 2 })
@@ -251,7 +258,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("a GET's cut body after the last retry is the DecodeError", () =>
+    scopedLive("a GET's cut body after the last retry is the DecodeError", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http, { maxRetries: 1 })
@@ -264,7 +271,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("not read again: a POST's cut body (the cancel may have acted), a GET's whole but wrong body", () =>
+    scopedLive("not read again: a POST's cut body (the cancel may have acted), a GET's whole but wrong body", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http, { maxRetries: 2 })
@@ -282,7 +289,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("retries a 503 and a reset with the same idempotency key, then succeeds", () =>
+    scopedLive("retries a 503 and a reset with the same idempotency key, then succeeds", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http, { maxRetries: 2 })
@@ -302,30 +309,28 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive(
-      "beforeAttempt runs once before every attempt, retries included (a rate limiter counts them all)",
-      () =>
-        Effect.gen(function* () {
-          const server = yield* TestServer.start
-          let before = 0
-          const client = yield* clientFor(server, http, {
-            maxRetries: 3,
-            beforeAttempt: Effect.sync(() => {
-              before++
-            })
+    scopedLive("beforeAttempt runs once before every attempt, retries included (a rate limiter counts them all)", () =>
+      Effect.gen(function* () {
+        const server = yield* TestServer.start
+        let before = 0
+        const client = yield* clientFor(server, http, {
+          maxRetries: 3,
+          beforeAttempt: Effect.sync(() => {
+            before++
           })
-          server.script(
-            TestServer.json(503, {}),
-            TestServer.json(500, {}),
-            TestServer.json(200, intentWith(intentId(14)))
-          )
-          yield* client.paymentIntents.retrieve(intentId(14))
-          assert.strictEqual(server.requests.length, 3)
-          assert.strictEqual(before, 3)
         })
+        server.script(
+          TestServer.json(503, {}),
+          TestServer.json(500, {}),
+          TestServer.json(200, intentWith(intentId(14)))
+        )
+        yield* client.paymentIntents.retrieve(intentId(14))
+        assert.strictEqual(server.requests.length, 3)
+        assert.strictEqual(before, 3)
+      })
     )
 
-    it.scopedLive("never retries a 400, and stops after maxRetries (per call overrides the client)", () =>
+    scopedLive("never retries a 400, and stops after maxRetries (per call overrides the client)", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http, { maxRetries: 2 })
@@ -341,7 +346,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("rejects a malformed ID before any request", () =>
+    scopedLive("rejects a malformed ID before any request", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -356,7 +361,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("retrieve: GET, decoded; an undocumented 409 is a ServerError", () =>
+    scopedLive("retrieve: GET, decoded; an undocumented 409 is a ServerError", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -371,7 +376,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("list sends the query; listAll walks pages by starting_after and stops on a short page", () =>
+    scopedLive("list sends the query; listAll walks pages by starting_after and stops on a short page", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)
@@ -399,7 +404,7 @@ for (const [name, http] of clients) {
       })
     )
 
-    it.scopedLive("listAll of an exact multiple of the limit ends on the empty page", () =>
+    scopedLive("listAll of an exact multiple of the limit ends on the empty page", () =>
       Effect.gen(function* () {
         const server = yield* TestServer.start
         const client = yield* clientFor(server, http)

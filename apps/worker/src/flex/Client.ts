@@ -1,7 +1,6 @@
 /**
  * The Flex client as the worker uses it: on undici, behind the stop gate and the rate limiter.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FlexClient from "@flex/http/FlexClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -12,6 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Durations from "../core/Durations.js"
 import * as ApiRateLimiter from "./ApiRateLimiter.js"
 import * as Gate from "./Gate.js"
+import * as UndiciClient from "./UndiciClient.js"
 
 /** `FLEX_TIMEOUT`, read as every other duration of the worker is (`2s` as well as `30` or `2 seconds`). */
 export const timeoutConfig = Durations.config("FLEX_TIMEOUT", { default: Duration.seconds(30), bareSeconds: true })
@@ -36,9 +36,9 @@ export const config: Effect.Effect<FlexClient.Options, ConfigError.ConfigError> 
 })
 
 /**
- * The Flex client on undici, every attempt of every call (the client's own retries of reads included)
- * taking a slot from the rate limiter first: the limit counts every request Flex sees. Cancels are
- * never retried by the client (see CancelWorkflow).
+ * The Flex client on undici (see UndiciClient), every attempt of every call (the client's own retries of
+ * reads included) taking a slot from the rate limiter first: the limit counts every request Flex sees.
+ * Cancels are never retried by the client (see CancelWorkflow).
  */
 export const layer = (options: { readonly flex?: Config.Config<FlexClient.Options> | undefined }) =>
   Layer.effect(
@@ -47,13 +47,14 @@ export const layer = (options: { readonly flex?: Config.Config<FlexClient.Option
       const settings = yield* options.flex ?? config
       const limiter = yield* ApiRateLimiter.ApiRateLimiter
       const drain = yield* Gate.Gate
-      // The gate again after the limiter's wait: a stop may have begun meanwhile.
-      return yield* FlexClient.make({
-        ...settings,
-        beforeAttempt: Effect.zipRight(drain.gate, Effect.zipRight(limiter.take, drain.gate))
-      })
+      // The gate again after the limiter's wait: a stop may have begun meanwhile. Without a limit there is
+      // no wait, and the gate once is the same.
+      const beforeAttempt = Number.isFinite(limiter.rate)
+        ? Effect.zipRight(drain.gate, Effect.zipRight(limiter.take, drain.gate))
+        : drain.gate
+      return yield* FlexClient.make({ ...settings, beforeAttempt })
     })
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  ).pipe(Layer.provide(UndiciClient.layer))
 
 /** The Flex client, an in-process rate limiter and the stop gate: what every API call of one process needs. */
 export const flexLayer = (options: {

@@ -10,11 +10,16 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { DecodeFailure, Decoder, ErrorBody } from "@flex/domain"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import * as FlexError from "../FlexError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import * as Timeout from "./timeout.js"
@@ -123,6 +128,10 @@ export interface Client {
 
 export interface Settings {
   readonly client: HttpClient.HttpClient
+  /** The base URL, without a trailing slash: a call's path is appended to it. */
+  readonly baseUrl: string
+  /** The headers of every request: the key, `Accept` and `User-Agent`. */
+  readonly headers: Headers.Headers
   /** Runs before every attempt, outside its timeout (a client-side rate limiter, say). */
   readonly beforeAttempt: Effect.Effect<void>
   /**
@@ -280,53 +289,93 @@ const recordedHeaders = [
 ]
 const redactedHeaders: ReadonlyArray<RegExp> = [new RegExp(`^(?!(?:${recordedHeaders.join("|")})$)`, "i")]
 
+/** Effect's own tracer, the one in place when no other is installed: its spans are never exported. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * Whether anything reads this fiber's spans: the tracer is on and one other than Effect's own is
+ * installed (an OpenTelemetry layer, a test's recording tracer).
+ */
+const recordsSpans = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
+
+/**
+ * `Effect.withSpan`, when a tracer records it (see `recordsSpans`). Otherwise the span would go nowhere
+ * and still cost about 30 Effect operations (a mask, an exit hook and a change of context), a fifth of
+ * a whole call (issue 14), so the effect runs alone.
+ */
+export const withSpan =
+  (name: string, options: Tracer.SpanOptions) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiberRuntime((fiber) => (recordsSpans(fiber) ? Effect.withSpan(self, name, options) : self))
+
 const attempt = <A, T extends StatusTag>(
   settings: Settings,
   call: Call<A, T>,
   n: number
 ): Effect.Effect<A, ErrorOf<T>> => {
-  let request = HttpClientRequest.make(call.method)(call.path)
-  if (call.urlParams !== undefined) request = HttpClientRequest.setUrlParams(request, call.urlParams)
-  if (call.idempotencyKey !== undefined)
-    request = HttpClientRequest.setHeader(request, "idempotency-key", call.idempotencyKey)
-  return settings.client.execute(request).pipe(
-    Effect.locally(Headers.currentRedactedNames, redactedHeaders),
-    Effect.mapError((error) => connectionError(call, error)),
-    Effect.tap((response) => Effect.annotateCurrentSpan("http.response.status_code", response.status)),
-    Effect.flatMap((response) =>
-      response.status >= 200 && response.status < 300
-        ? onSuccessStatus(settings, call, response)
-        : onFailureStatus(settings, call, response)
-    ),
-    Timeout.timeoutFail(
-      settings.timeout,
-      () =>
-        new FlexError.TimeoutError({
-          method: call.method,
-          path: call.path,
-          timeout: Duration.toMillis(settings.timeout)
-        })
-    ),
-    Effect.tapError((error) =>
-      Effect.annotateCurrentSpan({
-        "flex.error": error._tag,
-        ...("status" in error ? { "http.response.status_code": error.status } : {})
+  let headers = settings.headers
+  if (call.idempotencyKey !== undefined) headers = Headers.set(headers, "idempotency-key", call.idempotencyKey)
+  const request = HttpClientRequest.make(call.method)(settings.baseUrl + call.path, {
+    headers,
+    urlParams: call.urlParams
+  })
+  const timeout = Timeout.timeoutFail(
+    settings.timeout,
+    () =>
+      new FlexError.TimeoutError({
+        method: call.method,
+        path: call.path,
+        timeout: Duration.toMillis(settings.timeout)
       })
-    ),
-    // Named after the route, not the path: an ID in a span name would make one span name per intent.
-    Effect.withSpan(`Flex ${call.method} ${call.route}`, {
-      kind: "client",
-      // A captured stack trace would only ever point here, into this library, and costs an `Error` per
-      // attempt.
-      captureStackTrace: false,
-      attributes: {
-        "http.request.method": call.method,
-        "http.route": call.route,
-        "url.path": call.path,
-        "flex.attempt": n
-      }
-    })
   )
+  const onResponse = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, ErrorOf<T>> =>
+    response.status >= 200 && response.status < 300
+      ? onSuccessStatus(settings, call, response)
+      : onFailureStatus(settings, call, response)
+  const onTransportError = (error: HttpClientError.HttpClientError) => Effect.fail(connectionError(call, error))
+  const handlers = { onFailure: onTransportError, onSuccess: onResponse }
+  return Effect.withFiberRuntime((fiber) => {
+    // The tracer off: no span anywhere, the platform's included, so no header is recorded either.
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) {
+      return timeout(Effect.matchEffect(settings.client.execute(request), handlers))
+    }
+    // The platform's `http.client` span (made, and propagated in `traceparent`, whatever the tracer)
+    // records headers: only the harmless ones by name.
+    const exchange = Effect.locally(settings.client.execute(request), Headers.currentRedactedNames, redactedHeaders)
+    // Effect's own tracer: this attempt's span would go nowhere (see `withSpan`).
+    if (!recordsSpans(fiber)) return timeout(Effect.matchEffect(exchange, handlers))
+    return exchange.pipe(
+      Effect.matchEffect({
+        onFailure: onTransportError,
+        onSuccess: (response) =>
+          Effect.zipRight(
+            Effect.annotateCurrentSpan("http.response.status_code", response.status),
+            onResponse(response)
+          )
+      }),
+      timeout,
+      Effect.tapError((error) =>
+        Effect.annotateCurrentSpan({
+          "flex.error": error._tag,
+          ...("status" in error ? { "http.response.status_code": error.status } : {})
+        })
+      ),
+      // Named after the route, not the path: an ID in a span name would make one span name per intent.
+      Effect.withSpan(`Flex ${call.method} ${call.route}`, {
+        kind: "client",
+        // A captured stack trace would only ever point here, into this library, and costs an `Error` per
+        // attempt.
+        captureStackTrace: false,
+        attributes: {
+          "http.request.method": call.method,
+          "http.route": call.route,
+          "url.path": call.path,
+          "flex.attempt": n
+        }
+      })
+    )
+  })
 }
 
 /** Runs a call with its timeout per attempt and the retry policy; the idempotency key is already fixed. */

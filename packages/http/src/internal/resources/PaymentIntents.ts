@@ -206,7 +206,7 @@ export const make = (client: Request.Client): PaymentIntents => {
         }),
         (envelope) => envelope.payment_intent
       )
-    }).pipe(Effect.withSpan("FlexClient.paymentIntents.cancel", spanOptions))
+    }).pipe(Request.withSpan("FlexClient.paymentIntents.cancel", spanOptions))
 
   const retrieve = (id: string, options?: Request.RequestOptions & Partial<Request.SchemaOptions<unknown>>) =>
     Effect.flatMap(checkId("GET", "/v1/payment_intents/{id}", id), (intentId) =>
@@ -220,7 +220,7 @@ export const make = (client: Request.Client): PaymentIntents => {
         }),
         (envelope) => envelope.payment_intent
       )
-    ).pipe(Effect.withSpan("FlexClient.paymentIntents.retrieve", spanOptions))
+    ).pipe(Request.withSpan("FlexClient.paymentIntents.retrieve", spanOptions))
 
   const list: PaymentIntents["list"] = (params = {}, options) => {
     const urlParams: Record<string, string> = {}
@@ -237,7 +237,7 @@ export const make = (client: Request.Client): PaymentIntents => {
         errors: errors.list
       }),
       (envelope) => envelope.payment_intents
-    ).pipe(Effect.withSpan("FlexClient.paymentIntents.list", spanOptions))
+    ).pipe(Request.withSpan("FlexClient.paymentIntents.list", spanOptions))
   }
 
   const listAll: PaymentIntents["listAll"] = (params = {}, options) => {
