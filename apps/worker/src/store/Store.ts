@@ -264,14 +264,17 @@ export const make = Effect.gen(function* () {
 
   const intakeOne = (request: CancelRequest, batch: string, retry: boolean) =>
     Effect.gen(function* () {
+      // One statement for a new request (the usual case); only a known one is read.
+      const inserted = yield* run(sql`INSERT INTO cancellation_requests
+          (request_id, payment_intent_id, reason, generation, batch, accepted_at)
+        VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, 0, ${batch}, ${now()})
+        ON CONFLICT (request_id) DO NOTHING RETURNING 1 AS inserted`)
+      if (inserted.length > 0) return { _tag: "Accepted" } as const
       const rows = yield* run(sql<{ batch: string | null }>`SELECT batch FROM cancellation_requests
         WHERE request_id = ${request.requestId}`)
       const existing = rows[0]
-      if (existing === undefined) {
-        yield* run(sql`INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, batch, accepted_at)
-          VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, 0, ${batch}, ${now()})`)
-        return { _tag: "Accepted" } as const
-      }
+      // Not there after a conflict: deleted meanwhile, which nothing does.
+      if (existing === undefined) return yield* Effect.dieMessage(`request ${request.requestId} vanished`)
       if (existing.batch === batch) return { _tag: "Duplicate" } as const
       yield* sql`UPDATE cancellation_requests SET batch = ${batch} WHERE request_id = ${request.requestId}`
       const stored = yield* outcome(request.requestId)
@@ -417,20 +420,29 @@ export const make = Effect.gen(function* () {
       }),
     markAttempt: (requestId, generation, attempt, session) =>
       Effect.gen(function* () {
-        const rows = yield* run(sql<{ attempt: number | string; session: string | null }>`SELECT attempt, session
-          FROM cancellation_attempts WHERE request_id = ${requestId} AND generation = ${generation}
-          ORDER BY attempt DESC LIMIT 2`)
-        const same = rows.find((r) => Number(r.attempt) === attempt)
-        if (same !== undefined) {
-          // This process takes the attempt over: its next attempt is not "resumed" again.
-          yield* run(sql`UPDATE cancellation_attempts SET session = ${session}
-            WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`)
-          return { rerun: true, resumed: true }
+        // One statement when the attempt is new (the usual case): the insert returns what the request's
+        // other attempts say, its latest one's session. The subqueries leave this attempt out, so they
+        // read the same whether or not they see the row being inserted (SQLite and PostgreSQL differ).
+        const inserted = yield* run(sql<{
+          has_previous: number | string
+          previous_session: string | null
+        }>`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
+          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}, ${session}) ON CONFLICT DO NOTHING
+          RETURNING
+            CASE WHEN EXISTS (SELECT 1 FROM cancellation_attempts p WHERE p.request_id = ${requestId}
+              AND p.generation = ${generation} AND p.attempt <> ${attempt}) THEN 1 ELSE 0 END AS has_previous,
+            (SELECT p.session FROM cancellation_attempts p WHERE p.request_id = ${requestId}
+              AND p.generation = ${generation} AND p.attempt <> ${attempt}
+              ORDER BY p.attempt DESC LIMIT 1) AS previous_session`)
+        const row = inserted[0]
+        if (row !== undefined) {
+          return { rerun: false, resumed: Number(row.has_previous) === 1 && row.previous_session !== session }
         }
-        yield* run(sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
-          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}, ${session}) ON CONFLICT DO NOTHING`)
-        const previous = rows[0]
-        return { rerun: false, resumed: previous !== undefined && previous.session !== session }
+        // The attempt was started before, by a process that died in it. This one takes it over: its next
+        // attempt is not "resumed" again.
+        yield* run(sql`UPDATE cancellation_attempts SET session = ${session}
+          WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`)
+        return { rerun: true, resumed: true }
       }),
     retryGaveUp: (requestId) => sql.withTransaction(retryGaveUp(requestId)),
     all: Effect.map(
