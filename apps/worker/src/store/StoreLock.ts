@@ -17,7 +17,7 @@ import Database from "better-sqlite3"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as SqliteClient from "./SqliteClient.js"
@@ -147,9 +147,12 @@ export const client = (
   store: string,
   options: ClientOptions = {}
 ): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, SqlError> =>
-  SqliteClient.layer({
-    filename: store,
-    busyTimeout: Duration.millis(busyTimeoutMillis),
-    beginTransaction: "BEGIN IMMEDIATE",
-    patience: waitOut(store, options.waitFor ?? defaultWaitFor)
-  })
+  // Made when the layer is built: each client gives up on its own.
+  Layer.suspend(() =>
+    SqliteClient.layer({
+      filename: store,
+      busyTimeout: Duration.millis(busyTimeoutMillis),
+      beginTransaction: "BEGIN IMMEDIATE",
+      patience: waitOut(store, options.waitFor ?? defaultWaitFor)
+    })
+  )
