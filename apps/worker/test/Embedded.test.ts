@@ -225,6 +225,15 @@ describe("the embedded engine", () => {
         new Workflow.Complete({ exit: Exit.void })
       )
       assert.strictEqual(after, 1)
+      // A finished execution keeps no step rows: neither its clock nor the clock's deferred.
+      const left = yield* second.run(
+        Effect.flatMap(
+          SqlClient.SqlClient,
+          (sql) => sql<{ clocks: number; results: number }>`SELECT (SELECT COUNT(*) FROM flex_engine_clocks) AS clocks,
+            (SELECT COUNT(*) FROM flex_engine_results) AS results`
+        )
+      )
+      assert.deepStrictEqual(left, [{ clocks: 0, results: 0 }])
     })
   )
 

@@ -1,7 +1,8 @@
 /**
  * The worker's own tables, next to the engine's: requests as they were accepted, the marker of each
  * cancel attempt that started (so a re-run after a crash reads before it cancels again), and one
- * outcome row per request. Plain SQL that runs on SQLite and PostgreSQL alike.
+ * outcome row per request. Plain SQL that runs on SQLite and PostgreSQL alike; on the worker's SQLite
+ * client the statements every cancellation runs take its fast path ({@link SqliteClient.runner}).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -13,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { CancelRequest } from "../core/CancelRequest.js"
 import * as Outcome from "../core/Outcome.js"
+import * as SqliteClient from "./SqliteClient.js"
 
 export interface StoredOutcome {
   readonly requestId: string
@@ -230,6 +232,7 @@ const storeId = Effect.gen(function* () {
 
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const run = SqliteClient.runner(sql)
   yield* migrate
   const id = yield* storeId
   const now = () => new Date().toISOString()
@@ -242,7 +245,7 @@ export const make = Effect.gen(function* () {
 
   const outcome: Service["outcome"] = (requestId) =>
     Effect.map(
-      sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes WHERE request_id = ${requestId}`,
+      run(sql<{ detail: string }>`SELECT detail FROM cancellation_outcomes WHERE request_id = ${requestId}`),
       (rows) => Option.map(Option.fromNullable(rows[0]), (row) => decodeOutcome(row.detail))
     )
 
@@ -261,14 +264,17 @@ export const make = Effect.gen(function* () {
 
   const intakeOne = (request: CancelRequest, batch: string, retry: boolean) =>
     Effect.gen(function* () {
-      const rows = yield* sql<{ batch: string | null }>`SELECT batch FROM cancellation_requests
-        WHERE request_id = ${request.requestId}`
+      // One statement for a new request (the usual case); only a known one is read.
+      const inserted = yield* run(sql`INSERT INTO cancellation_requests
+          (request_id, payment_intent_id, reason, generation, batch, accepted_at)
+        VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, 0, ${batch}, ${now()})
+        ON CONFLICT (request_id) DO NOTHING RETURNING 1 AS inserted`)
+      if (inserted.length > 0) return { _tag: "Accepted" } as const
+      const rows = yield* run(sql<{ batch: string | null }>`SELECT batch FROM cancellation_requests
+        WHERE request_id = ${request.requestId}`)
       const existing = rows[0]
-      if (existing === undefined) {
-        yield* sql`INSERT INTO cancellation_requests (request_id, payment_intent_id, reason, generation, batch, accepted_at)
-          VALUES (${request.requestId}, ${request.paymentIntentId}, ${request.reason ?? null}, 0, ${batch}, ${now()})`
-        return { _tag: "Accepted" } as const
-      }
+      // Not there after a conflict: deleted meanwhile, which nothing does.
+      if (existing === undefined) return yield* Effect.dieMessage(`request ${request.requestId} vanished`)
       if (existing.batch === batch) return { _tag: "Duplicate" } as const
       yield* sql`UPDATE cancellation_requests SET batch = ${batch} WHERE request_id = ${request.requestId}`
       const stored = yield* outcome(request.requestId)
@@ -404,30 +410,39 @@ export const make = Effect.gen(function* () {
         const reason = Outcome.reasonOf(value)
         // One statement when the row is new (the usual case): RETURNING gives it back; only a conflict
         // (an activity run again after a crash) reads the row that stands.
-        const inserted = yield* sql<{ detail: string }>`INSERT INTO cancellation_outcomes
+        const inserted = yield* run(sql<{ detail: string }>`INSERT INTO cancellation_outcomes
           (request_id, payment_intent_id, outcome, intent_status, amount_released, attempts, api_calls, reason, detail, recorded_at, recorded_by)
           VALUES (${requestId}, ${value.paymentIntentId}, ${value._tag}, ${status}, ${Outcome.amountReleased(value)},
             ${value.attempts}, ${value.apiCalls}, ${reason === "" ? null : reason}, ${encodeOutcome(value)}, ${now()}, ${recordedBy ?? null})
-          ON CONFLICT (request_id) DO NOTHING RETURNING detail`
+          ON CONFLICT (request_id) DO NOTHING RETURNING detail`)
         if (inserted[0] !== undefined) return decodeOutcome(inserted[0].detail)
         return Option.getOrElse(yield* outcome(requestId), () => value)
       }),
     markAttempt: (requestId, generation, attempt, session) =>
       Effect.gen(function* () {
-        const rows = yield* sql<{ attempt: number | string; session: string | null }>`SELECT attempt, session
-          FROM cancellation_attempts WHERE request_id = ${requestId} AND generation = ${generation}
-          ORDER BY attempt DESC LIMIT 2`
-        const same = rows.find((r) => Number(r.attempt) === attempt)
-        if (same !== undefined) {
-          // This process takes the attempt over: its next attempt is not "resumed" again.
-          yield* sql`UPDATE cancellation_attempts SET session = ${session}
-            WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`
-          return { rerun: true, resumed: true }
+        // One statement when the attempt is new (the usual case): the insert returns what the request's
+        // other attempts say, its latest one's session. The subqueries leave this attempt out, so they
+        // read the same whether or not they see the row being inserted (SQLite and PostgreSQL differ).
+        const inserted = yield* run(sql<{
+          has_previous: number | string
+          previous_session: string | null
+        }>`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
+          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}, ${session}) ON CONFLICT DO NOTHING
+          RETURNING
+            CASE WHEN EXISTS (SELECT 1 FROM cancellation_attempts p WHERE p.request_id = ${requestId}
+              AND p.generation = ${generation} AND p.attempt <> ${attempt}) THEN 1 ELSE 0 END AS has_previous,
+            (SELECT p.session FROM cancellation_attempts p WHERE p.request_id = ${requestId}
+              AND p.generation = ${generation} AND p.attempt <> ${attempt}
+              ORDER BY p.attempt DESC LIMIT 1) AS previous_session`)
+        const row = inserted[0]
+        if (row !== undefined) {
+          return { rerun: false, resumed: Number(row.has_previous) === 1 && row.previous_session !== session }
         }
-        yield* sql`INSERT INTO cancellation_attempts (request_id, generation, attempt, started_at, session)
-          VALUES (${requestId}, ${generation}, ${attempt}, ${now()}, ${session}) ON CONFLICT DO NOTHING`
-        const previous = rows[0]
-        return { rerun: false, resumed: previous !== undefined && previous.session !== session }
+        // The attempt was started before, by a process that died in it. This one takes it over: its next
+        // attempt is not "resumed" again.
+        yield* run(sql`UPDATE cancellation_attempts SET session = ${session}
+          WHERE request_id = ${requestId} AND generation = ${generation} AND attempt = ${attempt}`)
+        return { rerun: true, resumed: true }
       }),
     retryGaveUp: (requestId) => sql.withTransaction(retryGaveUp(requestId)),
     all: Effect.map(

@@ -11,20 +11,16 @@
  * while. {@link client} waits for it without blocking the event loop, and past a limit fails with
  * {@link StoreUnavailable} instead of a driver error.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as SqlClient from "@effect/sql/SqlClient"
-import type { Connection } from "@effect/sql/SqlConnection"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import * as Statement from "@effect/sql/Statement"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import Database from "better-sqlite3"
-import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as SqliteClient from "./SqliteClient.js"
 
 export class StoreLocked extends Data.TaggedError("StoreLocked")<{ readonly store: string }> {
   override get message(): string {
@@ -85,12 +81,13 @@ const busyTimeoutMillis = 20
 export const defaultWaitFor = Duration.seconds(60)
 
 /**
- * Makes a function that retries an effect while the store is busy, with asynchronous sleeps (10 ms
- * doubling to 100 ms, jittered) for up to `waitFor`, then fails with a `SqlError` caused by
- * {@link StoreUnavailable}. Once one has given up, the others fail at once until a statement gets
- * through again: the process is on its way out, and its finalizers should not wait in turn.
+ * Makes the patience of a client on `store`: a statement that meets another process's lock is retried
+ * with asynchronous sleeps (10 ms doubling to 100 ms, jittered) for up to `waitFor`, then fails with a
+ * `SqlError` caused by {@link StoreUnavailable}. Once one has given up, the others fail at once until a
+ * statement gets through again: the process is on its way out, and its finalizers should not wait in
+ * turn.
  */
-export const waitOut = (store: string, waitFor: Duration.DurationInput) => {
+export const waitOut = (store: string, waitFor: Duration.DurationInput): SqliteClient.Patience => {
   let gaveUp = false
   const schedule = Schedule.exponential("10 millis").pipe(
     Schedule.union(Schedule.spaced("100 millis")),
@@ -112,16 +109,22 @@ export const waitOut = (store: string, waitFor: Duration.DurationInput) => {
       ),
       Effect.mapError(givenUp)
     )
-  // One continuation in the usual case: the retry is set up only once a statement meets a lock.
-  return <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
-    Effect.matchEffect(effect, {
-      onFailure: (error) =>
-        !isBusy(error) ? Effect.fail(error) : gaveUp ? Effect.fail(givenUp(error)) : patiently(effect),
-      onSuccess: (a) => {
-        gaveUp = false
-        return Effect.succeed(a)
-      }
-    })
+  return {
+    // One continuation in the usual case: the retry is set up only once a statement meets a lock.
+    wait: <A>(effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
+      Effect.matchEffect(effect, {
+        onFailure: (error) =>
+          !isBusy(error) ? Effect.fail(error) : gaveUp ? Effect.fail(givenUp(error)) : patiently(effect),
+        onSuccess: (a) => {
+          gaveUp = false
+          return Effect.succeed(a)
+        }
+      }),
+    waits: isBusy,
+    passed: () => {
+      gaveUp = false
+    }
+  }
 }
 
 export interface ClientOptions {
@@ -129,50 +132,27 @@ export interface ClientOptions {
   readonly waitFor?: Duration.DurationInput | undefined
 }
 
-const rollback = "ROLLBACK"
-
 /**
- * The SQL client on a store, for everything on it (the engine's tables and the worker's own).
+ * The SQL client on a store, for everything on it (the engine's tables and the worker's own): the
+ * worker's {@link SqliteClient}, whose fast path the hot statements take.
  *
  * Transactions begin `IMMEDIATE`: they take the write lock at `BEGIN`, where waiting for it is safe. A
  * deferred one that reads first is refused at its first write, without any wait, while another process
  * holds the lock, and the engine's transactions read before they write. Every statement (`BEGIN` and
  * `COMMIT` included) waits a lock out with {@link waitOut}, holding the connection meanwhile so the
- * other fibers queue on it rather than retry all at once.
+ * other fibers queue on it rather than retry all at once; a statement of the fast path that meets the
+ * lock does nothing, and is run again that way.
  */
-export const client = (store: string, options: ClientOptions = {}): Layer.Layer<SqlClient.SqlClient, SqlError> =>
-  Layer.scopedContext(
-    Effect.gen(function* () {
-      const sqlite = yield* SqliteClient.make({ filename: store })
-      yield* sqlite.unsafe(`PRAGMA busy_timeout = ${busyTimeoutMillis}`)
-      const wait = waitOut(store, options.waitFor ?? defaultWaitFor)
-      // The one connection; `reserve` holds it (the client's semaphore) for the scope it is used in.
-      const connection = yield* Effect.scoped(sqlite.reserve)
-      const patient: Connection = {
-        execute: (sql, params, transformRows) => wait(connection.execute(sql, params, transformRows)),
-        executeRaw: (sql, params) => wait(connection.executeRaw(sql, params)),
-        executeValues: (sql, params) => wait(connection.executeValues(sql, params)),
-        executeUnprepared: (sql, params, transformRows) =>
-          wait(connection.executeUnprepared(sql, params, transformRows)).pipe(
-            // @effect/sql rolls back a transaction whose BEGIN failed (here: still locked after the wait),
-            // and dies if SQLite says there is none: that ROLLBACK has nothing to undo, and the BEGIN's
-            // error is the one to report.
-            Effect.catchIf(
-              (error) => sql === rollback && /no transaction is active/.test(String(error.cause)),
-              () => Effect.succeed([])
-            )
-          ),
-        executeStream: (sql, params, transformRows) => connection.executeStream(sql, params, transformRows)
-      }
-      const acquirer = Effect.as(sqlite.reserve, patient)
-      const sql = yield* SqlClient.make({
-        acquirer,
-        transactionAcquirer: acquirer,
-        compiler: Statement.makeCompilerSqlite(),
-        beginTransaction: "BEGIN IMMEDIATE",
-        rollback,
-        spanAttributes: [["db.system.name", "sqlite"]]
-      })
-      return Context.make(SqlClient.SqlClient, sql)
+export const client = (
+  store: string,
+  options: ClientOptions = {}
+): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, SqlError> =>
+  // Made when the layer is built: each client gives up on its own.
+  Layer.suspend(() =>
+    SqliteClient.layer({
+      filename: store,
+      busyTimeout: Duration.millis(busyTimeoutMillis),
+      beginTransaction: "BEGIN IMMEDIATE",
+      patience: waitOut(store, options.waitFor ?? defaultWaitFor)
     })
-  ).pipe(Layer.provide(Reactivity.layer))
+  )
