@@ -37,10 +37,12 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberMap from "effect/FiberMap"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Journal from "./internal/journal.js"
 
 type Execute = (
@@ -68,7 +70,8 @@ interface Execution {
   readonly results: Map<string, unknown>
   hasClocks: boolean
   interrupted: boolean
-  instance: WorkflowInstance["Type"]
+  /** The instance of its current (or last) run; none before the first. */
+  instance: WorkflowInstance["Type"] | undefined
   fiber: Fiber.RuntimeFiber<Workflow.Result<unknown, unknown>> | undefined
   /** The fiber running the workflow body, for interrupting it (and not the bookkeeping around it). */
   body: Fiber.RuntimeFiber<unknown, unknown> | undefined
@@ -97,6 +100,34 @@ const decodeStep = (encoded: unknown): Exit.Exit<unknown, unknown> =>
   (encoded as { _tag?: unknown })._tag === "Success"
     ? Exit.succeed((encoded as { value: unknown }).value)
     : decodeExitUnknown(encoded)
+
+/**
+ * `Effect.logDebug` with annotations, decided first: at the default level (info) it is filtered out, and
+ * an annotated log costs a dozen Effect operations before the logger drops it, three times per execution.
+ */
+const logDebug = (message: string, annotations: () => Record<string, unknown>): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) =>
+    LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+      ? Effect.void
+      : Effect.annotateLogs(Effect.logDebug(message), annotations())
+  )
+
+/**
+ * `WorkflowInstance.initial` without its `Effect.runSync` (a fiber of its own, per execution and per
+ * activity, to make a scope).
+ */
+const makeInstance = (workflow: Workflow.Any, executionId: string): Effect.Effect<WorkflowInstance["Type"]> =>
+  Effect.map(Scope.make(), (scope) =>
+    WorkflowInstance.of({
+      executionId,
+      workflow,
+      scope,
+      suspended: false,
+      interrupted: false,
+      cause: undefined,
+      activityState: { count: 0, latch: Effect.unsafeMakeLatch() }
+    })
+  )
 
 const SuspendedJson = Schema.parseJson(Workflow.Suspended)
 const encodeSuspended = Schema.encodeSync(SuspendedJson)
@@ -157,7 +188,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
       results: new Map(),
       hasClocks: false,
       interrupted: false,
-      instance: WorkflowInstance.initial(registered.workflow, executionId),
+      instance: undefined,
       fiber: undefined,
       body: undefined,
       running: false,
@@ -208,9 +239,10 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         // starting a second run next to this one.
         state.body = undefined
         if (result._tag === "Complete") {
-          yield* Effect.logDebug("execution complete").pipe(
-            Effect.annotateLogs({ workflow: state.registered.workflow.name, executionId: state.executionId })
-          )
+          yield* logDebug("execution complete", () => ({
+            workflow: state.registered.workflow.name,
+            executionId: state.executionId
+          }))
           const text = state.registered.encodeResult(result.exit)
           yield* journal.complete(state.executionId, text, yield* now, {
             results: state.results.size > 0,
@@ -231,7 +263,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         }
         const parks =
           Context.get(state.registered.workflow.annotations, Workflow.SuspendOnFailure) &&
-          state.instance.cause !== undefined
+          state.instance?.cause !== undefined
         if (parks) {
           // It waits for `resume`, and is read back from storage then.
           yield* journal.park(state.executionId, encodeSuspended(result), yield* now)
@@ -258,8 +290,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
 
     /** Runs (or runs again) an execution from its first step, replaying the stored ones. */
     const start = (state: Execution): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const instance = WorkflowInstance.initial(state.registered.workflow, state.executionId)
+      Effect.flatMap(makeInstance(state.registered.workflow, state.executionId), (instance) => {
         instance.interrupted = state.interrupted
         state.instance = instance
         state.running = true
@@ -268,9 +299,10 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         const body = Effect.withFiberRuntime<unknown, unknown, WorkflowInstance | WorkflowEngine>((fiber) => {
           state.body = fiber
           return Effect.zipRight(
-            Effect.logDebug(state.results.size === 0 ? "execution started" : "execution resumed").pipe(
-              Effect.annotateLogs({ workflow: state.registered.workflow.name, executionId: state.executionId })
-            ),
+            logDebug(state.results.size === 0 ? "execution started" : "execution resumed", () => ({
+              workflow: state.registered.workflow.name,
+              executionId: state.executionId
+            })),
             state.registered.execute(state.payload, state.executionId)
           )
         })
@@ -459,7 +491,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           if (state === undefined) return
           yield* journal.setInterrupted(executionId, yield* now)
           state.interrupted = true
-          state.instance.interrupted = true
+          if (state.instance !== undefined) state.instance.interrupted = true
           if (state.running) {
             // The body only: the run's own bookkeeping then records it as complete (interrupted). If the body
             // has ended and the run is storing its suspension, `wake` runs it again, to end interrupted.
@@ -486,7 +518,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           if (stored !== undefined) return new Workflow.Complete({ exit: decodeStep(stored) })
           // An interrupted execution replays what it did, and starts nothing new.
           if (instance.interrupted) return yield* Effect.interrupt
-          const activityInstance = WorkflowInstance.initial(instance.workflow, instance.executionId)
+          const activityInstance = yield* makeInstance(instance.workflow, instance.executionId)
           activityInstance.interrupted = instance.interrupted
           const result = yield* activity.executeEncoded.pipe(
             Workflow.intoResult,
@@ -498,9 +530,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
               .putResult(instance.executionId, key, JSON.stringify(encoded))
               .pipe(Effect.catchAll(failedStoring))
             state.results.set(key, encoded)
-            yield* Effect.logDebug("step stored").pipe(
-              Effect.annotateLogs({ executionId: instance.executionId, step: activity.name, attempt })
-            )
+            yield* logDebug("step stored", () => ({ executionId: instance.executionId, step: activity.name, attempt }))
           }
           return result
         }),
