@@ -134,6 +134,24 @@ const classify = (error: FlexError.FlexError): Machine.Event | undefined => {
   }
 }
 
+/** One value per key, made on first use. */
+const memo = <A>(make: (key: string) => A) => {
+  const made = new Map<string, A>()
+  return (key: string): A => {
+    let value = made.get(key)
+    if (value === undefined) {
+      value = make(key)
+      made.set(key, value)
+    }
+    return value
+  }
+}
+
+// The tagged counters, made once per label value: `Metric.tagged` on every call made a new metric (and
+// its key, hashed again to find the registry's entry) per API call and per outcome.
+const apiCallsOf = memo((statusClass) => Metric.tagged(Metrics.apiCalls, "status_class", statusClass))
+const outcomesOf = memo((outcome) => Metric.tagged(Metrics.outcomes, "outcome", outcome))
+
 // Every retry is the machine's (durable, reconciled, and counted in the outcome's API calls), so the
 // client never retries inside an activity.
 const noClientRetries = { maxRetries: 0, schema: Intent.View } as const
@@ -150,7 +168,7 @@ const call = <E extends FlexError.FlexError>(
     const gate = yield* Gate.Gate
     const [elapsed, result] = yield* gate.track(Effect.timed(Effect.either(effect)))
     const status = result._tag === "Right" ? 200 : "status" in result.left ? result.left.status : undefined
-    yield* Metric.increment(Metric.tagged(Metrics.apiCalls, "status_class", Metrics.statusClass(status)))
+    yield* Metric.increment(apiCallsOf(Metrics.statusClass(status)))
     yield* Metric.update(Metrics.apiLatency, Duration.toMillis(elapsed) / 1000)
     if (result._tag === "Right") {
       if (result.right.unread !== undefined) {
@@ -179,7 +197,7 @@ const record = (request: CancelRequest, outcome: Outcome.Outcome) =>
     const runner = yield* RunnerName
     return yield* Effect.orDie(store.record(request.requestId, outcome, runner))
   }).pipe(
-    Effect.tap((recorded) => Metric.increment(Metric.tagged(Metrics.outcomes, "outcome", Outcome.key[recorded._tag])))
+    Effect.tap((recorded) => Metric.increment(outcomesOf(Outcome.key[recorded._tag])))
   )
 
 /** Records the outcome in the same activity when the machine says the event ends the request. */
@@ -300,12 +318,17 @@ export const interpret = (request: CancelRequest, executionId: string, limits: M
   })
 
 export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
-  Effect.flatMap(Settings.FlowSettings, (settings) => interpret(request, executionId, Settings.limits(settings))).pipe(
-    (run) =>
-      Effect.acquireUseRelease(
-        Metric.increment(Metrics.inFlight),
-        () => run,
-        () => Metric.incrementBy(Metrics.inFlight, -1)
+  // The gauge up and, whatever the end, down again (`ensuring` where `acquireUseRelease` was: the same
+  // pairing, with fewer operations).
+  Effect.uninterruptibleMask((restore) =>
+    Effect.zipRight(
+      Metric.increment(Metrics.inFlight),
+      Effect.ensuring(
+        restore(
+          Effect.flatMap(Settings.FlowSettings, (settings) => interpret(request, executionId, Settings.limits(settings)))
+        ),
+        Metric.incrementBy(Metrics.inFlight, -1)
       )
+    )
   )
 )
