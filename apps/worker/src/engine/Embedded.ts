@@ -41,6 +41,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Journal from "./internal/journal.js"
@@ -433,7 +434,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         return yield* Fiber.join(fiber)
       }).pipe(Effect.orDie) as any
 
-    const engine: WorkflowEngine["Type"] = makeUnsafe({
+    const wrapped: WorkflowEngine["Type"] = makeUnsafe({
       register: (workflow, execute) =>
         Effect.gen(function* () {
           const registered = register(workflow, execute, yield* Effect.scope)
@@ -587,9 +588,51 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             )
         }).pipe(Effect.orDie)
     })
+
+    /**
+     * `makeUnsafe`'s `execute` for a top-level execution, without its span annotation (untraced, it finds
+     * no span, fails and is caught: a dozen operations per request). A child workflow's execution (one
+     * with a `WorkflowInstance` around it) goes the library's way, for its link to the parent.
+     */
+    const executeTop: WorkflowEngine["Type"]["execute"] = (workflow, options) =>
+      Effect.flatMap(Effect.serviceOption(WorkflowInstance), (parent) => {
+        if (Option.isSome(parent)) return wrapped.execute(workflow, options)
+        const run = execute(workflow, {
+          executionId: options.executionId,
+          payload: options.payload,
+          discard: options.discard === true
+        })
+        if (options.discard) return Effect.as(run, options.executionId)
+        return Effect.flatMap(run as Effect.Effect<Workflow.Result<unknown, unknown>>, (result) =>
+          result._tag === "Complete"
+            ? result.exit
+            : untilComplete(workflow.name, run as Effect.Effect<Workflow.Result<unknown, unknown>>, options.suspendedRetrySchedule)
+        )
+      }) as any
+
+    const engine: WorkflowEngine["Type"] = WorkflowEngine.of({ ...wrapped, execute: executeTop })
     return engine
   }
 )
+
+/** `makeUnsafe`'s wait for a suspended execution: polls it again on its schedule until it is complete. */
+const defaultSuspendedRetrySchedule = Schedule.exponential(200, 1.5).pipe(Schedule.either(Schedule.spaced(30000)))
+const untilComplete = (
+  name: string,
+  run: Effect.Effect<Workflow.Result<unknown, unknown>>,
+  schedule: Schedule.Schedule<any, unknown> | undefined
+) =>
+  Effect.gen(function* () {
+    const driver = yield* Schedule.driver(schedule ?? defaultSuspendedRetrySchedule)
+    const sleep = driver
+      .next(void 0)
+      .pipe(Effect.catchAll(() => Effect.dieMessage(`${name}.execute: suspendedRetrySchedule exhausted`)))
+    for (;;) {
+      yield* sleep
+      const result = yield* run
+      if (result._tag === "Complete") return yield* result.exit
+    }
+  })
 
 /** The engine on the SQL client of a store this process owns. */
 export const layer: Layer.Layer<WorkflowEngine, SqlError, SqlClient.SqlClient> = Layer.scoped(WorkflowEngine, make)
