@@ -106,7 +106,7 @@ export const run = <R>(
     // wait for it, and each page is read once its predecessor has been handed out.
     let page: ReadonlyArray<CancelRequest.CancelRequest> = []
     let taken = 0
-    let cursor: PendingCursor | undefined = undefined
+    let cursor: PendingCursor | undefined
     let exhausted = false
     const reading = yield* Effect.makeSemaphore(1)
     const readPage = Effect.suspend(() =>

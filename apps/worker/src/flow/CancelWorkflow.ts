@@ -196,9 +196,7 @@ const record = (request: CancelRequest, outcome: Outcome.Outcome) =>
     const store = yield* Store
     const runner = yield* RunnerName
     return yield* Effect.orDie(store.record(request.requestId, outcome, runner))
-  }).pipe(
-    Effect.tap((recorded) => Metric.increment(outcomesOf(Outcome.key[recorded._tag])))
-  )
+  }).pipe(Effect.tap((recorded) => Metric.increment(outcomesOf(Outcome.key[recorded._tag]))))
 
 /** Records the outcome in the same activity when the machine says the event ends the request. */
 const settle = (request: CancelRequest, state: Machine.State, event: Machine.Event) =>
@@ -353,7 +351,9 @@ export const layer = CancelPaymentIntent.toLayer((request, executionId) =>
       Metric.increment(Metrics.inFlight),
       Effect.ensuring(
         restore(
-          Effect.flatMap(Settings.FlowSettings, (settings) => interpret(request, executionId, Settings.limits(settings)))
+          Effect.flatMap(Settings.FlowSettings, (settings) =>
+            interpret(request, executionId, Settings.limits(settings))
+          )
         ),
         Metric.incrementBy(Metrics.inFlight, -1)
       )
