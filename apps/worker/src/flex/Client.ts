@@ -47,10 +47,13 @@ export const layer = (options: { readonly flex?: Config.Config<FlexClient.Option
       const settings = yield* options.flex ?? config
       const limiter = yield* ApiRateLimiter.ApiRateLimiter
       const drain = yield* Gate.Gate
-      // The gate again after the limiter's wait: a stop may have begun meanwhile.
+      // The gate again after the limiter's wait: a stop may have begun meanwhile. Without a limit there is
+      // no wait, and the one pass is enough.
       return yield* FlexClient.make({
         ...settings,
-        beforeAttempt: Effect.zipRight(drain.gate, Effect.zipRight(limiter.take, drain.gate))
+        beforeAttempt: Number.isFinite(limiter.rate)
+          ? Effect.zipRight(drain.gate, Effect.zipRight(limiter.take, drain.gate))
+          : drain.gate
       })
     })
   ).pipe(Layer.provide(NodeHttpClient.layerUndici))
