@@ -54,6 +54,8 @@ type Execute = (
 interface Registered {
   readonly workflow: Workflow.Any
   readonly execute: Execute
+  /** The services where the workflow was registered: its handler runs with them, under the caller's. */
+  readonly context: Context.Context<never>
   readonly scope: Scope.Scope
   readonly encodePayload: (payload: object) => string
   readonly decodePayload: (text: string) => object
@@ -134,7 +136,12 @@ const SuspendedJson = Schema.parseJson(Workflow.Suspended)
 const encodeSuspended = Schema.encodeSync(SuspendedJson)
 const decodeSuspended = Schema.decodeSync(SuspendedJson)
 
-const register = (workflow: Workflow.Any, execute: Execute, scope: Scope.Scope): Registered => {
+const register = (
+  workflow: Workflow.Any,
+  execute: Execute,
+  context: Context.Context<never>,
+  scope: Scope.Scope
+): Registered => {
   const payloadSchema = workflow.payloadSchema as unknown as Schema.Schema<object, unknown>
   const exitSchema = Schema.parseJson(
     Schema.Exit({
@@ -148,6 +155,7 @@ const register = (workflow: Workflow.Any, execute: Execute, scope: Scope.Scope):
   return {
     workflow,
     execute,
+    context,
     scope,
     encodePayload: (payload) => JSON.stringify(encodePayload(payload)),
     decodePayload: (text) => decodePayload(JSON.parse(text)),
@@ -315,8 +323,14 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             return Effect.withFiberRuntime<void>((fiber) => Effect.interruptible(Fiber.interrupt(fiber)))
           }),
           Workflow.intoResult,
-          Effect.provideService(WorkflowInstance, instance),
-          Effect.provideService(WorkflowEngine, engine),
+          // The caller's services over the registration's, as `makeUnsafe`'s handler has them.
+          Effect.mapInputContext((input: Context.Context<never>) =>
+            Context.add(
+              Context.add(Context.merge(state.registered.context, input), WorkflowInstance, instance),
+              WorkflowEngine,
+              engine
+            )
+          ),
           Effect.tap((result) =>
             state.storageFailure !== undefined ? Effect.die(state.storageFailure) : Effect.orDie(settle(state, result))
           ),
@@ -434,36 +448,39 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         return yield* Fiber.join(fiber)
       }).pipe(Effect.orDie) as any
 
+    const registerWith = (workflow: Workflow.Any, execute: Execute, context: Context.Context<never>) =>
+      Effect.gen(function* () {
+        const registered = register(workflow, execute, context, yield* Effect.scope)
+        workflows.set(workflow.name, registered)
+        // Resume what a previous process left unfinished, before any new `execute` can look for it.
+        const rows = yield* journal.unfinished(workflow.name)
+        yield* Effect.logDebug(`embedded engine: ${workflow.name} registered, ${rows.length} unfinished to resume`)
+        if (rows.length === 0) return
+        const states = rows.map((row) => {
+          const state = newExecution(
+            registered,
+            row.execution_id,
+            registered.decodePayload(row.payload),
+            row.parent ?? undefined,
+            row.status
+          )
+          state.interrupted = row.interrupted === 1
+          state.hasClocks = true
+          executions.set(row.execution_id, state)
+          return state
+        })
+        for (const { execution_id, exit, key } of yield* journal.unfinishedResults(workflow.name)) {
+          executions.get(execution_id)?.results.set(key, JSON.parse(exit))
+        }
+        for (const state of states) {
+          yield* start(state)
+          yield* state.ready.open
+        }
+      }).pipe(Effect.orDie)
+
     const wrapped: WorkflowEngine["Type"] = makeUnsafe({
-      register: (workflow, execute) =>
-        Effect.gen(function* () {
-          const registered = register(workflow, execute, yield* Effect.scope)
-          workflows.set(workflow.name, registered)
-          // Resume what a previous process left unfinished, before any new `execute` can look for it.
-          const rows = yield* journal.unfinished(workflow.name)
-          yield* Effect.logDebug(`embedded engine: ${workflow.name} registered, ${rows.length} unfinished to resume`)
-          if (rows.length === 0) return
-          const states = rows.map((row) => {
-            const state = newExecution(
-              registered,
-              row.execution_id,
-              registered.decodePayload(row.payload),
-              row.parent ?? undefined,
-              row.status
-            )
-            state.interrupted = row.interrupted === 1
-            state.hasClocks = true
-            executions.set(row.execution_id, state)
-            return state
-          })
-          for (const { execution_id, exit, key } of yield* journal.unfinishedResults(workflow.name)) {
-            executions.get(execution_id)?.results.set(key, JSON.parse(exit))
-          }
-          for (const state of states) {
-            yield* start(state)
-            yield* state.ready.open
-          }
-        }).pipe(Effect.orDie),
+      // `makeUnsafe` merges the registration's services into `execute` itself.
+      register: (workflow, execute) => registerWith(workflow, execute, Context.empty()),
 
       execute,
 
@@ -606,11 +623,34 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         return Effect.flatMap(run as Effect.Effect<Workflow.Result<unknown, unknown>>, (result) =>
           result._tag === "Complete"
             ? result.exit
-            : untilComplete(workflow.name, run as Effect.Effect<Workflow.Result<unknown, unknown>>, options.suspendedRetrySchedule)
+            : untilComplete(
+                workflow.name,
+                run as Effect.Effect<Workflow.Result<unknown, unknown>>,
+                options.suspendedRetrySchedule
+              )
         )
       }) as any
 
-    const engine: WorkflowEngine["Type"] = WorkflowEngine.of({ ...wrapped, execute: executeTop })
+    const engine: WorkflowEngine["Type"] = WorkflowEngine.of({
+      ...wrapped,
+      // As `makeUnsafe` registers, except that the registration's services are kept rather than merged
+      // into the handler: `start` provides them with the instance and the engine, in one provision
+      // instead of three (each a fiber-ref swap of a dozen operations).
+      register: (workflow, execute) =>
+        Effect.flatMap(Effect.context<never>(), (context) =>
+          registerWith(
+            workflow,
+            (payload, executionId) =>
+              Effect.suspend(() => execute(payload as any, executionId)) as Effect.Effect<
+                unknown,
+                unknown,
+                WorkflowInstance | WorkflowEngine
+              >,
+            context
+          )
+        ) as any,
+      execute: executeTop
+    })
     return engine
   }
 )
