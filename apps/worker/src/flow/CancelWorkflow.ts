@@ -192,24 +192,25 @@ const session = crypto.randomUUID()
  * and its reply) leaves the first, and returns the one stored.
  */
 const record = (request: CancelRequest, outcome: Outcome.Outcome) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const runner = yield* RunnerName
-    return yield* Effect.orDie(store.record(request.requestId, outcome, runner))
-  }).pipe(Effect.tap((recorded) => Metric.increment(outcomesOf(Outcome.key[recorded._tag]))))
+  Effect.contextWithEffect((context: Context.Context<Store>) =>
+    Effect.tap(
+      Effect.orDie(Context.get(context, Store).record(request.requestId, outcome, Context.get(context, RunnerName))),
+      (recorded) => Metric.increment(outcomesOf(Outcome.key[recorded._tag]))
+    )
+  )
 
 /** Records the outcome in the same activity when the machine says the event ends the request. */
 const settle = (request: CancelRequest, state: Machine.State, event: Machine.Event) =>
-  Effect.gen(function* (): Effect.fn.Return<StepResult, never, Store> {
+  Effect.suspend((): Effect.Effect<StepResult, never, Store> => {
     const [, next] = Machine.step(state, event)
-    if (!Machine.isFinish(next)) return { event }
-    return { event, recorded: yield* record(request, next.outcome) }
+    if (!Machine.isFinish(next)) return Effect.succeed({ event })
+    return Effect.map(record(request, next.outcome), (recorded) => ({ event, recorded }))
   })
 
 /** The idempotency key of every cancel of this execution (see the Store's `id`). */
-const cancelKey = Effect.gen(function* () {
-  const store = yield* Store
-  const key = cancelKeyOf((yield* WorkflowInstance).executionId)
+const cancelKey = Effect.contextWith((context: Context.Context<Store | WorkflowInstance>) => {
+  const store = Context.get(context, Store)
+  const key = cancelKeyOf(Context.get(context, WorkflowInstance).executionId)
   return store.id === undefined ? key : `${store.id}-${key}`
 })
 
@@ -245,8 +246,10 @@ const cancelStep = perPosition((position) =>
     name: `Cancel/${position}`,
     success: StepResult,
     execute: Effect.gen(function* () {
-      const { request, state } = yield* StepInput
-      const store = yield* Store
+      // The services in one read rather than one `yield*` each.
+      const context = yield* Effect.context<StepInput | Store | FlexClient.FlexClient>()
+      const { request, state } = Context.get(context, StepInput)
+      const store = Context.get(context, Store)
       const mark = yield* Effect.orDie(store.markAttempt(request.requestId, request.generation, position, session))
       if (mark.rerun) {
         // A process died in this step, maybe after recording the outcome: then that outcome stands.
@@ -255,7 +258,7 @@ const cancelStep = perPosition((position) =>
         return stored._tag === "Some" ? { event, recorded: stored.value } : { event }
       }
       if (mark.resumed) return { event: { _tag: "NotSent", reason: "resumed" } as const }
-      const client = yield* FlexClient.FlexClient
+      const client = Context.get(context, FlexClient.FlexClient)
       const idempotencyKey = yield* cancelKey
       const event = yield* call(
         request,
@@ -271,8 +274,9 @@ const readStep = perPosition((position) =>
     name: `Read/${position}`,
     success: StepResult,
     execute: Effect.gen(function* () {
-      const { request, state } = yield* StepInput
-      const client = yield* FlexClient.FlexClient
+      const context = yield* Effect.context<StepInput | FlexClient.FlexClient>()
+      const { request, state } = Context.get(context, StepInput)
+      const client = Context.get(context, FlexClient.FlexClient)
       const event = yield* call(request, client.paymentIntents.retrieve(request.paymentIntentId, noClientRetries))
       return yield* settle(request, state, event)
     })
