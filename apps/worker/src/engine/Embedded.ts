@@ -152,6 +152,8 @@ const register = (
   )
   const encodePayload = Schema.encodeSync(payloadSchema)
   const decodePayload = Schema.decodeUnknownSync(payloadSchema)
+  const encodeExit = Schema.encodeSync(exitSchema)
+  const encodeSuccess = Schema.encodeSync(workflow.successSchema as Schema.Schema<unknown, unknown>)
   return {
     workflow,
     execute,
@@ -159,7 +161,9 @@ const register = (
     scope,
     encodePayload: (payload) => JSON.stringify(encodePayload(payload)),
     decodePayload: (text) => decodePayload(JSON.parse(text)),
-    encodeResult: Schema.encodeSync(exitSchema),
+    // A success as the exit schema writes it (the same text), without going through `Schema.Exit`.
+    encodeResult: (exit) =>
+      Exit.isSuccess(exit) ? JSON.stringify({ _tag: "Success", value: encodeSuccess(exit.value) }) : encodeExit(exit),
     decodeResult: Schema.decodeSync(exitSchema)
   }
 }
