@@ -102,26 +102,47 @@ export const run = <R>(
     report.pending = counts.requests - counts.outcomes
     options.onPending?.(counts.requests - counts.outcomes)
     let done = 0
-    const pending = Stream.paginateChunkEffect(undefined as PendingCursor | undefined, (cursor) =>
-      Effect.map(store.pendingPage(cursor, chunkSize), (page) => {
-        const last = page[page.length - 1]
-        const next = page.length < chunkSize || last === undefined ? Option.none() : Option.some(last.cursor)
-        return [Chunk.unsafeFromArray(page.map(({ cursor: _, ...request }) => request)), next] as const
-      })
+    // The pending requests, a page at a time, oldest first: one fiber reads the next page while the others
+    // wait for it, and each page is read once its predecessor has been handed out.
+    let page: ReadonlyArray<CancelRequest.CancelRequest> = []
+    let taken = 0
+    let cursor: PendingCursor | undefined
+    let exhausted = false
+    const reading = yield* Effect.makeSemaphore(1)
+    const readPage = Effect.suspend(() =>
+      taken < page.length || exhausted
+        ? Effect.void
+        : Effect.map(store.pendingPage(cursor, chunkSize), (rows) => {
+            const last = rows[rows.length - 1]
+            if (rows.length < chunkSize || last === undefined) exhausted = true
+            else cursor = last.cursor
+            page = rows.map(({ cursor: _, ...request }) => request)
+            taken = 0
+          })
     )
+    const next: Effect.Effect<CancelRequest.CancelRequest | undefined, SqlError> = Effect.suspend(() => {
+      if (taken < page.length) return Effect.succeed(page[taken++])
+      if (exhausted) return Effect.succeed(undefined)
+      return Effect.zipRight(reading.withPermits(1)(readPage), next)
+    })
     const gate = yield* Gate.Gate
-    const work = pending.pipe(
-      Stream.mapEffect(
-        (request) =>
-          Effect.map(CancelWorkflow.execute(request), (outcome) => {
-            Report.add(report, outcome)
-            done++
-            options.onOutcome?.(done, outcome)
-            if (done % 25 === 0) Heap.trim()
-          }),
-        { concurrency: options.concurrency, unordered: true }
-      ),
-      Stream.runDrain
+    // A fixed pool of `concurrency` fibers, each taking the next pending request as it finishes one (a
+    // stream with `mapEffect` forked a fiber, behind a semaphore, per request). One failing stops the others.
+    const worker = Effect.gen(function* () {
+      for (;;) {
+        const request = yield* next
+        if (request === undefined) return
+        const outcome = yield* CancelWorkflow.execute(request)
+        Report.add(report, outcome)
+        done++
+        options.onOutcome?.(done, outcome)
+        if (done % 25 === 0) Heap.trim()
+      }
+    })
+    const workers = Math.max(1, Math.min(options.concurrency, report.pending))
+    const work = Effect.all(
+      Array.from({ length: workers }, () => worker),
+      { concurrency: "unbounded", discard: true }
     )
     // A refused key closes the gate: the batch stops, and what is left stays pending for the next run.
     const refused = Effect.flatMap(gate.rejected, (reason) =>

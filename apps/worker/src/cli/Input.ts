@@ -92,12 +92,31 @@ const lines = (path: string): Stream.Stream<string, InputError> =>
         ),
         (rl) => Effect.sync(() => rl.close())
       )
-      return Stream.fromAsyncIterable(
-        rl,
-        (error) => new InputError({ message: `Cannot read ${path}: ${(error as Error).message}` })
+      // Up to `linesPerChunk` lines per pull: one stream element per line cost some thirty Effect
+      // operations a line (the readline iterator has them buffered; awaiting it is cheap).
+      const iterator = rl[Symbol.asyncIterator]()
+      const pull = Effect.tryPromise({
+        try: async () => {
+          const lines: Array<string> = []
+          for (;;) {
+            const next = await iterator.next()
+            if (next.done) return { lines, done: true }
+            lines.push(next.value)
+            if (lines.length >= linesPerChunk) return { lines, done: false }
+          }
+        },
+        catch: (error) => new InputError({ message: `Cannot read ${path}: ${(error as Error).message}` })
+      })
+      return Stream.paginateChunkEffect(undefined, () =>
+        Effect.map(
+          pull,
+          ({ done, lines }) => [Chunk.unsafeFromArray(lines), done ? Option.none() : Option.some(undefined)] as const
+        )
       )
     })
   )
+
+const linesPerChunk = 500
 
 /** A column name: letters first, then letters, digits, `_`, `-`, `.` or spaces. */
 const columnName = /^[\p{L}_][\p{L}\p{N}_ .-]*$/u

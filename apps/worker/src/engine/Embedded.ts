@@ -37,10 +37,13 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberMap from "effect/FiberMap"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Journal from "./internal/journal.js"
 
 type Execute = (
@@ -51,6 +54,8 @@ type Execute = (
 interface Registered {
   readonly workflow: Workflow.Any
   readonly execute: Execute
+  /** The services where the workflow was registered: its handler runs with them, under the caller's. */
+  readonly context: Context.Context<never>
   readonly scope: Scope.Scope
   readonly encodePayload: (payload: object) => string
   readonly decodePayload: (text: string) => object
@@ -68,7 +73,8 @@ interface Execution {
   readonly results: Map<string, unknown>
   hasClocks: boolean
   interrupted: boolean
-  instance: WorkflowInstance["Type"]
+  /** The instance of its current (or last) run; none before the first. */
+  instance: WorkflowInstance["Type"] | undefined
   fiber: Fiber.RuntimeFiber<Workflow.Result<unknown, unknown>> | undefined
   /** The fiber running the workflow body, for interrupting it (and not the bookkeeping around it). */
   body: Fiber.RuntimeFiber<unknown, unknown> | undefined
@@ -98,11 +104,44 @@ const decodeStep = (encoded: unknown): Exit.Exit<unknown, unknown> =>
     ? Exit.succeed((encoded as { value: unknown }).value)
     : decodeExitUnknown(encoded)
 
+/**
+ * `Effect.logDebug` with annotations, decided first: at the default level (info) it is filtered out, and
+ * an annotated log costs a dozen Effect operations before the logger drops it, three times per execution.
+ */
+const logDebug = (message: string, annotations: () => Record<string, unknown>): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) =>
+    LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+      ? Effect.void
+      : Effect.annotateLogs(Effect.logDebug(message), annotations())
+  )
+
+/**
+ * `WorkflowInstance.initial` without its `Effect.runSync` (a fiber of its own, per execution and per
+ * activity, to make a scope).
+ */
+const makeInstance = (workflow: Workflow.Any, executionId: string): Effect.Effect<WorkflowInstance["Type"]> =>
+  Effect.map(Scope.make(), (scope) =>
+    WorkflowInstance.of({
+      executionId,
+      workflow,
+      scope,
+      suspended: false,
+      interrupted: false,
+      cause: undefined,
+      activityState: { count: 0, latch: Effect.unsafeMakeLatch() }
+    })
+  )
+
 const SuspendedJson = Schema.parseJson(Workflow.Suspended)
 const encodeSuspended = Schema.encodeSync(SuspendedJson)
 const decodeSuspended = Schema.decodeSync(SuspendedJson)
 
-const register = (workflow: Workflow.Any, execute: Execute, scope: Scope.Scope): Registered => {
+const register = (
+  workflow: Workflow.Any,
+  execute: Execute,
+  context: Context.Context<never>,
+  scope: Scope.Scope
+): Registered => {
   const payloadSchema = workflow.payloadSchema as unknown as Schema.Schema<object, unknown>
   const exitSchema = Schema.parseJson(
     Schema.Exit({
@@ -113,13 +152,18 @@ const register = (workflow: Workflow.Any, execute: Execute, scope: Scope.Scope):
   )
   const encodePayload = Schema.encodeSync(payloadSchema)
   const decodePayload = Schema.decodeUnknownSync(payloadSchema)
+  const encodeExit = Schema.encodeSync(exitSchema)
+  const encodeSuccess = Schema.encodeSync(workflow.successSchema as Schema.Schema<unknown, unknown>)
   return {
     workflow,
     execute,
+    context,
     scope,
     encodePayload: (payload) => JSON.stringify(encodePayload(payload)),
     decodePayload: (text) => decodePayload(JSON.parse(text)),
-    encodeResult: Schema.encodeSync(exitSchema),
+    // A success as the exit schema writes it (the same text), without going through `Schema.Exit`.
+    encodeResult: (exit) =>
+      Exit.isSuccess(exit) ? JSON.stringify({ _tag: "Success", value: encodeSuccess(exit.value) }) : encodeExit(exit),
     decodeResult: Schema.decodeSync(exitSchema)
   }
 }
@@ -157,7 +201,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
       results: new Map(),
       hasClocks: false,
       interrupted: false,
-      instance: WorkflowInstance.initial(registered.workflow, executionId),
+      instance: undefined,
       fiber: undefined,
       body: undefined,
       running: false,
@@ -208,9 +252,10 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         // starting a second run next to this one.
         state.body = undefined
         if (result._tag === "Complete") {
-          yield* Effect.logDebug("execution complete").pipe(
-            Effect.annotateLogs({ workflow: state.registered.workflow.name, executionId: state.executionId })
-          )
+          yield* logDebug("execution complete", () => ({
+            workflow: state.registered.workflow.name,
+            executionId: state.executionId
+          }))
           const text = state.registered.encodeResult(result.exit)
           yield* journal.complete(state.executionId, text, yield* now, {
             results: state.results.size > 0,
@@ -231,7 +276,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         }
         const parks =
           Context.get(state.registered.workflow.annotations, Workflow.SuspendOnFailure) &&
-          state.instance.cause !== undefined
+          state.instance?.cause !== undefined
         if (parks) {
           // It waits for `resume`, and is read back from storage then.
           yield* journal.park(state.executionId, encodeSuspended(result), yield* now)
@@ -258,8 +303,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
 
     /** Runs (or runs again) an execution from its first step, replaying the stored ones. */
     const start = (state: Execution): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const instance = WorkflowInstance.initial(state.registered.workflow, state.executionId)
+      Effect.flatMap(makeInstance(state.registered.workflow, state.executionId), (instance) => {
         instance.interrupted = state.interrupted
         state.instance = instance
         state.running = true
@@ -268,9 +312,10 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         const body = Effect.withFiberRuntime<unknown, unknown, WorkflowInstance | WorkflowEngine>((fiber) => {
           state.body = fiber
           return Effect.zipRight(
-            Effect.logDebug(state.results.size === 0 ? "execution started" : "execution resumed").pipe(
-              Effect.annotateLogs({ workflow: state.registered.workflow.name, executionId: state.executionId })
-            ),
+            logDebug(state.results.size === 0 ? "execution started" : "execution resumed", () => ({
+              workflow: state.registered.workflow.name,
+              executionId: state.executionId
+            })),
             state.registered.execute(state.payload, state.executionId)
           )
         })
@@ -282,8 +327,14 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             return Effect.withFiberRuntime<void>((fiber) => Effect.interruptible(Fiber.interrupt(fiber)))
           }),
           Workflow.intoResult,
-          Effect.provideService(WorkflowInstance, instance),
-          Effect.provideService(WorkflowEngine, engine),
+          // The caller's services over the registration's, as `makeUnsafe`'s handler has them.
+          Effect.mapInputContext((input: Context.Context<never>) =>
+            Context.add(
+              Context.add(Context.merge(state.registered.context, input), WorkflowInstance, instance),
+              WorkflowEngine,
+              engine
+            )
+          ),
           Effect.tap((result) =>
             state.storageFailure !== undefined ? Effect.die(state.storageFailure) : Effect.orDie(settle(state, result))
           ),
@@ -401,36 +452,39 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
         return yield* Fiber.join(fiber)
       }).pipe(Effect.orDie) as any
 
-    const engine: WorkflowEngine["Type"] = makeUnsafe({
-      register: (workflow, execute) =>
-        Effect.gen(function* () {
-          const registered = register(workflow, execute, yield* Effect.scope)
-          workflows.set(workflow.name, registered)
-          // Resume what a previous process left unfinished, before any new `execute` can look for it.
-          const rows = yield* journal.unfinished(workflow.name)
-          yield* Effect.logDebug(`embedded engine: ${workflow.name} registered, ${rows.length} unfinished to resume`)
-          if (rows.length === 0) return
-          const states = rows.map((row) => {
-            const state = newExecution(
-              registered,
-              row.execution_id,
-              registered.decodePayload(row.payload),
-              row.parent ?? undefined,
-              row.status
-            )
-            state.interrupted = row.interrupted === 1
-            state.hasClocks = true
-            executions.set(row.execution_id, state)
-            return state
-          })
-          for (const { execution_id, exit, key } of yield* journal.unfinishedResults(workflow.name)) {
-            executions.get(execution_id)?.results.set(key, JSON.parse(exit))
-          }
-          for (const state of states) {
-            yield* start(state)
-            yield* state.ready.open
-          }
-        }).pipe(Effect.orDie),
+    const registerWith = (workflow: Workflow.Any, execute: Execute, context: Context.Context<never>) =>
+      Effect.gen(function* () {
+        const registered = register(workflow, execute, context, yield* Effect.scope)
+        workflows.set(workflow.name, registered)
+        // Resume what a previous process left unfinished, before any new `execute` can look for it.
+        const rows = yield* journal.unfinished(workflow.name)
+        yield* Effect.logDebug(`embedded engine: ${workflow.name} registered, ${rows.length} unfinished to resume`)
+        if (rows.length === 0) return
+        const states = rows.map((row) => {
+          const state = newExecution(
+            registered,
+            row.execution_id,
+            registered.decodePayload(row.payload),
+            row.parent ?? undefined,
+            row.status
+          )
+          state.interrupted = row.interrupted === 1
+          state.hasClocks = true
+          executions.set(row.execution_id, state)
+          return state
+        })
+        for (const { execution_id, exit, key } of yield* journal.unfinishedResults(workflow.name)) {
+          executions.get(execution_id)?.results.set(key, JSON.parse(exit))
+        }
+        for (const state of states) {
+          yield* start(state)
+          yield* state.ready.open
+        }
+      }).pipe(Effect.orDie)
+
+    const wrapped: WorkflowEngine["Type"] = makeUnsafe({
+      // `makeUnsafe` merges the registration's services into `execute` itself.
+      register: (workflow, execute) => registerWith(workflow, execute, Context.empty()),
 
       execute,
 
@@ -459,7 +513,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           if (state === undefined) return
           yield* journal.setInterrupted(executionId, yield* now)
           state.interrupted = true
-          state.instance.interrupted = true
+          if (state.instance !== undefined) state.instance.interrupted = true
           if (state.running) {
             // The body only: the run's own bookkeeping then records it as complete (interrupted). If the body
             // has ended and the run is storing its suspension, `wake` runs it again, to end interrupted.
@@ -486,7 +540,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
           if (stored !== undefined) return new Workflow.Complete({ exit: decodeStep(stored) })
           // An interrupted execution replays what it did, and starts nothing new.
           if (instance.interrupted) return yield* Effect.interrupt
-          const activityInstance = WorkflowInstance.initial(instance.workflow, instance.executionId)
+          const activityInstance = yield* makeInstance(instance.workflow, instance.executionId)
           activityInstance.interrupted = instance.interrupted
           const result = yield* activity.executeEncoded.pipe(
             Workflow.intoResult,
@@ -498,9 +552,7 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
               .putResult(instance.executionId, key, JSON.stringify(encoded))
               .pipe(Effect.catchAll(failedStoring))
             state.results.set(key, encoded)
-            yield* Effect.logDebug("step stored").pipe(
-              Effect.annotateLogs({ executionId: instance.executionId, step: activity.name, attempt })
-            )
+            yield* logDebug("step stored", () => ({ executionId: instance.executionId, step: activity.name, attempt }))
           }
           return result
         }),
@@ -557,9 +609,74 @@ export const make: Effect.Effect<WorkflowEngine["Type"], SqlError, SqlClient.Sql
             )
         }).pipe(Effect.orDie)
     })
+
+    /**
+     * `makeUnsafe`'s `execute` for a top-level execution, without its span annotation (untraced, it finds
+     * no span, fails and is caught: a dozen operations per request). A child workflow's execution (one
+     * with a `WorkflowInstance` around it) goes the library's way, for its link to the parent.
+     */
+    const executeTop: WorkflowEngine["Type"]["execute"] = (workflow, options) =>
+      Effect.flatMap(Effect.serviceOption(WorkflowInstance), (parent) => {
+        if (Option.isSome(parent)) return wrapped.execute(workflow, options)
+        const run = execute(workflow, {
+          executionId: options.executionId,
+          payload: options.payload,
+          discard: options.discard === true
+        })
+        if (options.discard) return Effect.as(run, options.executionId)
+        return Effect.flatMap(run as Effect.Effect<Workflow.Result<unknown, unknown>>, (result) =>
+          result._tag === "Complete"
+            ? result.exit
+            : untilComplete(
+                workflow.name,
+                run as Effect.Effect<Workflow.Result<unknown, unknown>>,
+                options.suspendedRetrySchedule
+              )
+        )
+      }) as any
+
+    const engine: WorkflowEngine["Type"] = WorkflowEngine.of({
+      ...wrapped,
+      // As `makeUnsafe` registers, except that the registration's services are kept rather than merged
+      // into the handler: `start` provides them with the instance and the engine, in one provision
+      // instead of three (each a fiber-ref swap of a dozen operations).
+      register: (workflow, execute) =>
+        Effect.flatMap(Effect.context<never>(), (context) =>
+          registerWith(
+            workflow,
+            (payload, executionId) =>
+              Effect.suspend(() => execute(payload as any, executionId)) as Effect.Effect<
+                unknown,
+                unknown,
+                WorkflowInstance | WorkflowEngine
+              >,
+            context
+          )
+        ) as any,
+      execute: executeTop
+    })
     return engine
   }
 )
+
+/** `makeUnsafe`'s wait for a suspended execution: polls it again on its schedule until it is complete. */
+const defaultSuspendedRetrySchedule = Schedule.exponential(200, 1.5).pipe(Schedule.either(Schedule.spaced(30000)))
+const untilComplete = (
+  name: string,
+  run: Effect.Effect<Workflow.Result<unknown, unknown>>,
+  schedule: Schedule.Schedule<any, unknown> | undefined
+) =>
+  Effect.gen(function* () {
+    const driver = yield* Schedule.driver(schedule ?? defaultSuspendedRetrySchedule)
+    const sleep = driver
+      .next(void 0)
+      .pipe(Effect.catchAll(() => Effect.dieMessage(`${name}.execute: suspendedRetrySchedule exhausted`)))
+    for (;;) {
+      yield* sleep
+      const result = yield* run
+      if (result._tag === "Complete") return yield* result.exit
+    }
+  })
 
 /** The engine on the SQL client of a store this process owns. */
 export const layer: Layer.Layer<WorkflowEngine, SqlError, SqlClient.SqlClient> = Layer.scoped(WorkflowEngine, make)

@@ -108,16 +108,16 @@ export const make: Effect.Effect<Service, never, Scope.Scope> = Effect.gen(funct
         )
       : Effect.void
   )
+  const untrack = Effect.sync(() => {
+    active--
+  })
+  // The count up and, whatever the end, down again; uninterruptible in between, so that they pair.
   const track = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.acquireUseRelease(
-      Effect.sync(() => {
+    Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
         active++
-      }),
-      () => effect,
-      () =>
-        Effect.sync(() => {
-          active--
-        })
+        return Effect.ensuring(restore(effect), untrack)
+      })
     )
   let leftBehind = false
   const drain = (deadline: Duration.DurationInput) =>
