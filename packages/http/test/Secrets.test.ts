@@ -1,25 +1,12 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Exit, Layer, Logger, LogLevel, Redacted, Tracer } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Layer, Logger, LogLevel, Redacted } from "effect"
 import * as FlexClient from "../src/FlexClient.js"
 import { intentId, intentWith } from "./support/fixtures.js"
+import { recordingTracer } from "./support/recordingTracer.js"
 import * as TestServer from "./support/TestServer.js"
 
 const canary = "fsk_test_CANARY_7d1f0c2a9b4e"
-
-/** A tracer that delegates to the current one and keeps every span, to read their attributes. */
-const recordingTracer = Effect.map(Effect.tracer, (inner) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args) => {
-      const span = inner.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: inner.context
-  })
-  return { tracer, spans }
-})
 
 describe("secrets", () => {
   it.scopedLive("no error message, serialised error, log line or span attribute contains the API key", () =>

@@ -1,23 +1,10 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Redacted, Tracer } from "effect"
+import { Duration, Effect, Exit, Layer, Redacted, type Tracer } from "effect"
 import * as FlexClient from "../src/FlexClient.js"
 import { intentId, intentWith } from "./support/fixtures.js"
+import { recordingTracer } from "./support/recordingTracer.js"
 import * as TestServer from "./support/TestServer.js"
-
-/** A tracer that delegates to Effect's own and keeps every span, to read their names and attributes. */
-const recordingTracer = Effect.map(Effect.tracer, (inner) => {
-  const spans: Array<Tracer.Span> = []
-  const tracer = Tracer.make({
-    span: (...args) => {
-      const span = inner.span(...args)
-      spans.push(span)
-      return span
-    },
-    context: inner.context
-  })
-  return { tracer, spans }
-})
 
 const clientFor = (server: TestServer.TestServer) =>
   Effect.flatMap(Layer.build(NodeHttpClient.layerUndici), (context) =>
