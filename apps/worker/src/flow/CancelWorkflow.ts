@@ -135,9 +135,9 @@ const classify = (error: FlexError.FlexError): Machine.Event | undefined => {
 }
 
 /** One value per key, made on first use. */
-const memo = <A>(make: (key: string) => A) => {
-  const made = new Map<string, A>()
-  return (key: string): A => {
+const memo = <K, A>(make: (key: K) => A) => {
+  const made = new Map<K, A>()
+  return (key: K): A => {
     let value = made.get(key)
     if (value === undefined) {
       value = make(key)
@@ -149,8 +149,8 @@ const memo = <A>(make: (key: string) => A) => {
 
 // The tagged counters, made once per label value: `Metric.tagged` on every call made a new metric (and
 // its key, hashed again to find the registry's entry) per API call and per outcome.
-const apiCallsOf = memo((statusClass) => Metric.tagged(Metrics.apiCalls, "status_class", statusClass))
-const outcomesOf = memo((outcome) => Metric.tagged(Metrics.outcomes, "outcome", outcome))
+const apiCallsOf = memo((statusClass: string) => Metric.tagged(Metrics.apiCalls, "status_class", statusClass))
+const outcomesOf = memo((outcome: string) => Metric.tagged(Metrics.outcomes, "outcome", outcome))
 
 // Every retry is the machine's (durable, reconciled, and counted in the outcome's API calls), so the
 // client never retries inside an activity.
@@ -230,16 +230,7 @@ class RecordInput extends Context.Tag("@flex/worker/CancelWorkflow/RecordInput")
 >() {}
 
 /** One value per step position, made on first use. */
-const perPosition = <A>(make: (position: number) => A) => {
-  const made: Array<A> = []
-  return (position: number): A => {
-    const existing = made[position]
-    if (existing !== undefined) return existing
-    const value = make(position)
-    made[position] = value
-    return value
-  }
-}
+const perPosition = <A>(make: (position: number) => A) => memo(make)
 
 const cancelStep = perPosition((position) =>
   Activity.make({
