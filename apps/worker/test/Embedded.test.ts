@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Activity from "@effect/workflow/Activity"
 import * as DurableClock from "@effect/workflow/DurableClock"
@@ -16,6 +15,7 @@ import * as Workflow from "@effect/workflow/Workflow"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import { Cause, type Context, Deferred, Effect, Exit, Layer, Schema, Scope, TestClock } from "effect"
 import * as Embedded from "../src/engine/Embedded.js"
+import * as SqliteClient from "../src/store/SqliteClient.js"
 
 const tempFile = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(Path.join(tmpdir(), "flex-embedded-"))),

@@ -3,7 +3,7 @@
  * Effect's own workflow tests run engines): a scripted Flex client, a real SQLite store file. The
  * engines with real sockets, crashes and the sandbox are tested in test/*.test.ts and test/chaos.
  */
-import { SqliteClient } from "@effect/sql-sqlite-node"
+
 import { assert, describe, it } from "@effect/vitest"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import { FlexClient, FlexError } from "@flex/http"
@@ -13,6 +13,7 @@ import * as Gate from "../../src/flex/Gate.js"
 import * as CancelWorkflow from "../../src/flow/CancelWorkflow.js"
 import type * as Intent from "../../src/flow/Intent.js"
 import * as Settings from "../../src/flow/Settings.js"
+import * as SqliteClient from "../../src/store/SqliteClient.js"
 import * as Store from "../../src/store/Store.js"
 import { tempStore } from "../support/harness.js"
 import { intentId, snapshot } from "./support/script.js"
